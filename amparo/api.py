@@ -1,0 +1,42 @@
+"""The REST API under /api/ (DESIGN.md section 8): bearer tokens for integrations,
+OpenAPI at /api/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import HttpBearer
+
+from amparo.people.actions import user_for_api_token
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_api_token(token)
+        if user is None:
+            return None
+        request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Amparo API",
+    version="1",
+    urls_namespace="api",
+    auth=BearerToken(),
+    docs_url=None,
+)
+
+from amparo.people.api import router as people_router  # noqa: E402
+
+api.add_router("/", people_router)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """An action refused the input: 422 with the messages, in the user's language."""
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"detail": detail}, status=422)

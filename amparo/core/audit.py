@@ -1,0 +1,147 @@
+"""Writing and verifying the hash-chained audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from amparo.core.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+
+
+def actor_label(user: Any) -> str:
+    """How an entry names who acted: ``user:<id>``, ``anonymous`` or a system name."""
+    if user is None:
+        return "system"
+    if isinstance(user, str):
+        return user
+    if getattr(user, "is_authenticated", False):
+        return f"user:{user.pk}"
+    return "anonymous"
+
+
+def canonical(
+    seq: int,
+    at: datetime,
+    actor: str,
+    organisation_id: UUID | str | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    details: dict[str, Any],
+) -> bytes:
+    return json.dumps(
+        [
+            seq,
+            at.astimezone(UTC).isoformat(),
+            actor,
+            str(organisation_id) if organisation_id else None,
+            action,
+            object_type,
+            object_id,
+            details,
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode("utf-8")
+
+
+def chain_hash(prev_hash: str, content: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + content).hexdigest()
+
+
+def record(
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    organisation_id: UUID | str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry. Call it inside the action's transaction, so the entry commits
+    or rolls back with the change it describes."""
+    details = details or {}
+    object_type = obj._meta.label_lower if obj is not None else ""
+    object_id = str(obj.pk) if obj is not None else ""
+    if organisation_id is None and obj is not None:
+        organisation_id = getattr(obj, "organisation_id", None)
+    with transaction.atomic():
+        head = AuditHead.objects.select_for_update().get(pk=1)
+        seq = head.seq + 1
+        at = timezone.now()
+        label = actor_label(actor)
+        entry_hash = chain_hash(
+            head.last_hash,
+            canonical(seq, at, label, organisation_id, action, object_type, object_id, details),
+        )
+        entry = AuditEntry(
+            seq=seq,
+            at=at,
+            actor=label,
+            organisation_id=organisation_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            details=details,
+            prev_hash=head.last_hash,
+            entry_hash=entry_hash,
+        )
+        entry.save()
+        AuditHead.objects.filter(pk=1).update(seq=seq, last_hash=entry_hash)
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"audit entry #{self.seq}" if self.seq is not None else "audit log"
+        return f"{where}: {self.reason}"
+
+
+def verify_chain(entries: Iterator[AuditEntry] | None = None) -> tuple[int, list[ChainBreak]]:
+    """Recompute the chain. Returns how many entries were checked and every break."""
+    breaks: list[ChainBreak] = []
+    prev_hash = GENESIS
+    expected_seq = 1
+    count = 0
+    rows = entries if entries is not None else AuditEntry.objects.order_by("seq").iterator(2000)
+    for entry in rows:
+        count += 1
+        if entry.seq != expected_seq:
+            breaks.append(ChainBreak(entry.seq, f"expected #{expected_seq}: entries are missing"))
+        if entry.prev_hash != prev_hash:
+            breaks.append(ChainBreak(entry.seq, "does not link to the entry before it"))
+        content = canonical(
+            entry.seq,
+            entry.at,
+            entry.actor,
+            entry.organisation_id,
+            entry.action,
+            entry.object_type,
+            entry.object_id,
+            entry.details,
+        )
+        if chain_hash(entry.prev_hash, content) != entry.entry_hash:
+            breaks.append(ChainBreak(entry.seq, "its content does not match its hash (altered)"))
+        prev_hash = entry.entry_hash
+        expected_seq = entry.seq + 1
+    head = AuditHead.objects.filter(pk=1).first()
+    if entries is None and head is not None:
+        if head.seq != count or head.last_hash != prev_hash:
+            breaks.append(
+                ChainBreak(None, f"the chain ends at #{count} but its head says #{head.seq}")
+            )
+    return count, breaks

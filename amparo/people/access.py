@@ -1,0 +1,157 @@
+"""Reads of protected people records (DESIGN.md section 7). Each function fetches by id
+and checks tenancy, then role, one condition per line; any failure is the same 404."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from amparo.core.access import not_found
+from amparo.people.models import (
+    DirectoryEntry,
+    Membership,
+    Organisation,
+    Person,
+    Role,
+    SafeHouse,
+)
+
+# Who may read whose records.
+PEOPLE_READERS = frozenset(
+    {Role.COORDINATOR, Role.ADMIN, Role.SUPERVISOR, Role.FOCAL_POINT, Role.SIGNATORY}
+)
+PEOPLE_EDITORS = frozenset({Role.COORDINATOR, Role.ADMIN})
+DIRECTORY_EDITORS = frozenset({Role.COORDINATOR, Role.ADMIN, Role.FOCAL_POINT})
+# Reference Strategy 6 and DESIGN.md 7: safe houses are for the security coordinator only.
+SAFE_HOUSE_READERS = frozenset({Role.COORDINATOR})
+MEMBER_MANAGERS = frozenset({Role.COORDINATOR, Role.ADMIN})
+# Every member reads the directory: it is where a defender finds help.
+DIRECTORY_READERS = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class OrgContext:
+    """An organisation as seen by one user: who they are there."""
+
+    organisation: Organisation
+    user: Any
+    roles: frozenset[str]
+
+    def has_any(self, roles: frozenset[str]) -> bool:
+        return bool(self.roles & roles)
+
+    @property
+    def can_read_people(self) -> bool:
+        return self.has_any(PEOPLE_READERS)
+
+    @property
+    def can_edit_people(self) -> bool:
+        return self.has_any(PEOPLE_EDITORS)
+
+    @property
+    def can_edit_directory(self) -> bool:
+        return self.has_any(DIRECTORY_EDITORS)
+
+    @property
+    def can_see_safe_houses(self) -> bool:
+        return self.has_any(SAFE_HOUSE_READERS)
+
+    @property
+    def can_manage_members(self) -> bool:
+        return self.has_any(MEMBER_MANAGERS)
+
+
+def organisations_of(user: Any) -> QuerySet[Organisation]:
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(memberships__user=user).distinct()
+
+
+def access_organisation_by_slug(user: Any, slug: str) -> OrgContext:
+    if not user.is_authenticated:
+        not_found()
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None:
+        not_found()
+    roles = frozenset(
+        Membership.objects.filter(user=user, organisation=organisation).values_list(
+            "role", flat=True
+        )
+    )
+    if not roles:
+        not_found()
+    return OrgContext(organisation=organisation, user=user, roles=roles)
+
+
+def _uuid(value: Any) -> UUID:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        not_found()
+
+
+def own_profile(ctx: OrgContext) -> Person | None:
+    return Person.objects.filter(organisation=ctx.organisation, user=ctx.user).first()
+
+
+def people_visible_to(ctx: OrgContext) -> QuerySet[Person]:
+    people = Person.objects.filter(organisation=ctx.organisation, archived_at__isnull=True)
+    if ctx.can_read_people:
+        return people
+    return people.filter(user=ctx.user)
+
+
+def access_person_by_id(ctx: OrgContext, person_id: Any) -> Person:
+    person = Person.objects.filter(pk=_uuid(person_id)).first()
+    if person is None:
+        not_found()
+    if person.organisation_id != ctx.organisation.pk:
+        not_found()
+    if not ctx.can_read_people and person.user_id != ctx.user.pk:
+        not_found()
+    return person
+
+
+def directory_visible_to(ctx: OrgContext) -> QuerySet[DirectoryEntry]:
+    if not ctx.has_any(DIRECTORY_READERS):
+        return DirectoryEntry.objects.none()
+    return DirectoryEntry.objects.filter(
+        organisation=ctx.organisation, archived_at__isnull=True
+    )
+
+
+def access_directory_entry_by_id(ctx: OrgContext, entry_id: Any) -> DirectoryEntry:
+    entry = DirectoryEntry.objects.filter(pk=_uuid(entry_id)).first()
+    if entry is None:
+        not_found()
+    if entry.organisation_id != ctx.organisation.pk:
+        not_found()
+    if not ctx.has_any(DIRECTORY_READERS):
+        not_found()
+    return entry
+
+
+def safe_houses_visible_to(ctx: OrgContext) -> QuerySet[SafeHouse]:
+    if not ctx.can_see_safe_houses:
+        return SafeHouse.objects.none()
+    return SafeHouse.objects.filter(organisation=ctx.organisation, archived_at__isnull=True)
+
+
+def access_safe_house_by_id(ctx: OrgContext, safe_house_id: Any) -> SafeHouse:
+    safe_house = SafeHouse.objects.filter(pk=_uuid(safe_house_id)).first()
+    if safe_house is None:
+        not_found()
+    if safe_house.organisation_id != ctx.organisation.pk:
+        not_found()
+    if not ctx.can_see_safe_houses:
+        not_found()
+    return safe_house
+
+
+def require(ctx: OrgContext, allowed: bool) -> None:
+    """For pages and endpoints that need a role: a refusal looks like a missing page."""
+    if not allowed:
+        not_found()

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The organisation context of the page (set by views), for the role-aware menu."""
+    return {"org_ctx": getattr(request, "org_ctx", None)}

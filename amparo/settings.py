@@ -1,0 +1,223 @@
+"""Amparo's one settings module. Every value comes from the environment (DESIGN.md 10);
+docs/operations.md lists each variable. Nothing here differs per machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from amparo.core.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    require_secret,
+)
+
+BASE_DIR = Path(__file__).resolve().parent
+
+DEBUG = env_bool("AMPARO_DEBUG", False)
+DATA_DIR = Path(env_str("AMPARO_DATA_DIR", "var")).resolve()
+EVIDENCE_DIR = DATA_DIR / "evidence"
+GENERATED_DIR = DATA_DIR / "generated"
+
+# With debugging off the server refuses to start without its secrets (DESIGN.md 10).
+# In debug mode a fixed, obviously unsafe key keeps a developer's shell usable; the master
+# key has no such fallback outside debug, because it protects people's identities.
+SECRET_KEY = env_secret("SECRET_KEY")
+MASTER_KEY = env_secret("AMPARO_MASTER_KEY")
+if not DEBUG:
+    require_secret("SECRET_KEY", SECRET_KEY)
+    require_secret("AMPARO_MASTER_KEY", MASTER_KEY)
+elif not SECRET_KEY:
+    SECRET_KEY = "insecure-debug-only-key"  # noqa: S105 - only ever used with AMPARO_DEBUG on
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Public base URL, used in invitation links and e-mails sent from background work.
+BASE_URL = env_str("AMPARO_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "django_tasks",
+    "django_tasks_db",
+    "amparo.core",
+    "amparo.people",
+    "amparo.alerts",
+    "amparo.incidents",
+    "amparo.risk",
+    "amparo.travel",
+    "amparo.crisis",
+    "amparo.protocols",
+    "amparo.programmes",
+    "amparo.monitoring",
+    "amparo.channels",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "amparo.core.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "amparo.people.middleware.UserLanguageMiddleware",
+    "amparo.people.middleware.RequireMFAMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "amparo.urls"
+WSGI_APPLICATION = "amparo.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "amparo.people.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# Database: SQLite in WAL mode by default, PostgreSQL through DATABASE_URL.
+CONN_MAX_AGE = env_int("AMPARO_CONN_MAX_AGE", 600)
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=CONN_MAX_AGE > 0
+        )
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "amparo.sqlite3",
+            "CONN_MAX_AGE": CONN_MAX_AGE,
+            "OPTIONS": {
+                # BEGIN IMMEDIATE takes the write lock up front, so two writers queue on
+                # the busy timeout instead of failing half-way with "database is locked".
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 10,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA busy_timeout=10000;"
+                    "PRAGMA foreign_keys=ON;"
+                ),
+            },
+            "TEST": {"NAME": env_str("AMPARO_TEST_SQLITE_NAME") or None},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+AUTH_USER_MODEL = "people.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Lockout (django-axes): after AMPARO_LOGIN_FAILURES failures for one account from one
+# address, that pair is locked for AMPARO_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env_int("AMPARO_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = env_int("AMPARO_LOCKOUT_MINUTES", 30) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+
+# Sessions expire after AMPARO_SESSION_MINUTES without activity.
+SESSION_COOKIE_AGE = env_int("AMPARO_SESSION_MINUTES", 8 * 60) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+OTP_TOTP_ISSUER = "Amparo"
+
+# Transport security: on by default outside debug; a deployment behind a TLS proxy sets
+# AMPARO_BEHIND_TLS_PROXY so that Django trusts X-Forwarded-Proto.
+SECURE_COOKIES = env_bool("AMPARO_SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_HSTS_SECONDS = env_int("AMPARO_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_SSL_REDIRECT = env_bool("AMPARO_SSL_REDIRECT", False)
+if env_bool("AMPARO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "es"
+LANGUAGES = [
+    ("es", _("Spanish")),
+    ("en", _("English")),
+    ("pt", _("Portuguese")),
+    ("da", _("Danish")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve from the app folders directly when collectstatic has not been run (tests, dev).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("AMPARO_LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}
