@@ -43,8 +43,14 @@ def _master_key() -> str:
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "amparo.settings")
+    if len(argv) > 1 and not argv[1].startswith("-"):
+        # `amparo verify-audit` runs Django's `verify_audit`.
+        argv[1] = argv[1].replace("-", "_")
     if len(argv) > 1 and argv[1] == "demo":
         _demo_secrets()
+        # The demo serves plain HTTP on loopback: cookies marked Secure would never return.
+        os.environ.setdefault("AMPARO_SECURE_COOKIES", "false")
+        os.environ.setdefault("AMPARO_HSTS_SECONDS", "0")
     if len(argv) > 1 and argv[1] == "keygen":
         # Needs no settings: prints a fresh master key for AMPARO_MASTER_KEY.
         print(_master_key())

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "amparo.programmes",
     "amparo.monitoring",
     "amparo.channels",
+    "amparo.demo",
 ]
 
 MIDDLEWARE = [
@@ -204,6 +205,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -32,7 +32,7 @@ from amparo.people.models import (
     org_scope,
 )
 
-PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,22}$")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-]{2,22}$")
 INVITATION_DAYS = 7
 
 PERSON_FIELDS = frozenset(

@@ -1,28 +1,8 @@
-"""The audit chain's head row, and database triggers that refuse UPDATE and DELETE on the
-audit log, so that even code that bypasses the model cannot rewrite history quietly."""
+"""The audit chain's head row, and the triggers of amparo.core.guards."""
 
 from django.db import migrations
 
-SQLITE = [
-    """CREATE TRIGGER core_auditentry_no_update BEFORE UPDATE ON core_auditentry
-       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
-    """CREATE TRIGGER core_auditentry_no_delete BEFORE DELETE ON core_auditentry
-       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
-]
-SQLITE_REVERSE = [
-    "DROP TRIGGER IF EXISTS core_auditentry_no_update",
-    "DROP TRIGGER IF EXISTS core_auditentry_no_delete",
-]
-POSTGRES = [
-    """CREATE FUNCTION core_auditentry_append_only() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION 'the audit log is append-only'; END; $$ LANGUAGE plpgsql""",
-    """CREATE TRIGGER core_auditentry_append_only BEFORE UPDATE OR DELETE ON core_auditentry
-       FOR EACH ROW EXECUTE FUNCTION core_auditentry_append_only()""",
-]
-POSTGRES_REVERSE = [
-    "DROP TRIGGER IF EXISTS core_auditentry_append_only ON core_auditentry",
-    "DROP FUNCTION IF EXISTS core_auditentry_append_only()",
-]
+from amparo.core import guards
 
 
 def create_head(apps, schema_editor):
@@ -31,17 +11,11 @@ def create_head(apps, schema_editor):
 
 
 def add_guards(apps, schema_editor):
-    statements = POSTGRES if schema_editor.connection.vendor == "postgresql" else SQLITE
-    for statement in statements:
-        schema_editor.execute(statement)
+    guards.install(schema_editor.connection)
 
 
 def remove_guards(apps, schema_editor):
-    statements = (
-        POSTGRES_REVERSE if schema_editor.connection.vendor == "postgresql" else SQLITE_REVERSE
-    )
-    for statement in statements:
-        schema_editor.execute(statement)
+    guards.remove(schema_editor.connection)
 
 
 class Migration(migrations.Migration):

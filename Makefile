@@ -1,0 +1,27 @@
+# Amparo: `make demo` runs it, `make test` tests it. Both set up .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint install browsers
+
+$(BIN)/amparo: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(BIN)/amparo
+
+install: $(BIN)/amparo
+
+demo: install
+	$(BIN)/amparo demo
+
+# The whole suite; DATABASE_URL=postgres://... runs it on PostgreSQL.
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	AMPARO_DEBUG=true $(BIN)/mypy amparo
+	AMPARO_DEBUG=true $(BIN)/amparo makemigrations --check --dry-run

@@ -1,0 +1,33 @@
+"""``amparo serve``: the web process (gunicorn, sync workers with threads)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the web application with gunicorn."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=0, help="default: 2 per core, 1 on SQLite")
+        parser.add_argument("--threads", type=int, default=4)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+        workers = options["workers"] or (1 if sqlite else 2 * (os.cpu_count() or 1))
+        argv = [
+            sys.executable, "-m", "gunicorn", "amparo.wsgi:application",
+            "--bind", f"{options['host']}:{options['port']}",
+            "--workers", str(workers),
+            "--threads", str(options["threads"]),
+            "--graceful-timeout", "10",
+            "--access-logfile", "-",
+        ]
+        os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
