@@ -51,15 +51,28 @@ def make_persona(organisation: Organisation, role: str, email: str) -> Persona:
 @pytest.fixture
 def world(db: Any) -> World:
     org_a = actions.create_organisation(
-        "test", name="Federación A", slug="org-a", kind="indigenous_federation", country="PE",
+        "test",
+        name="Federación A",
+        slug="org-a",
+        kind="indigenous_federation",
+        country="PE",
         region="Madre de Dios",
     )
     org_b = actions.create_organisation(
-        "test", name="Comunidad B", slug="org-b", kind="community", country="BO", region="Pando",
+        "test",
+        name="Comunidad B",
+        slug="org-b",
+        kind="community",
+        country="BO",
+        region="Pando",
     )
     defender = make_persona(org_a, Role.DEFENDER, "defender@a.example")
     defender_person = actions.create_person(
-        "test", org_a, given_names="Rosa", family_names="Huamán", user=defender.user,
+        "test",
+        org_a,
+        given_names="Rosa",
+        family_names="Huamán",
+        user=defender.user,
         phone_numbers=["+51 982 111 222"],
     )
     return World(
@@ -87,11 +100,15 @@ def login(client: Client) -> Callable[[Persona], Client]:
 
     def _login(persona: Persona, c: Client | None = None) -> Client:
         c = c or Client()
-        response = c.post("/accounts/login/", {"username": persona.user.email, "password": PASSWORD})
+        response = c.post(
+            "/accounts/login/", {"username": persona.user.email, "password": PASSWORD}
+        )
         assert response.status_code == 302, response.content[:500]
         if persona.device is not None:
             # TOTP refuses a code twice in one time step; a test may log a persona in twice.
-            TOTPDevice.objects.filter(pk=persona.device.pk).update(last_t=-1, throttling_failure_count=0)
+            TOTPDevice.objects.filter(pk=persona.device.pk).update(
+                last_t=-1, throttling_failure_count=0
+            )
             persona.device.refresh_from_db()
             response = c.post("/accounts/mfa/verify/", {"token": totp_now(persona.device)})
             assert response.status_code == 302, response.content[:500]

@@ -116,7 +116,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "amparo.sqlite3",
+            "NAME": str(DATA_DIR / "amparo.sqlite3"),
             "CONN_MAX_AGE": CONN_MAX_AGE,
             "OPTIONS": {
                 # BEGIN IMMEDIATE takes the write lock up front, so two writers queue on

@@ -9,7 +9,9 @@ import secrets
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-os.environ.setdefault("AMPARO_MASTER_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+os.environ.setdefault(
+    "AMPARO_MASTER_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+)
 os.environ.setdefault("AMPARO_DATA_DIR", tempfile.mkdtemp(prefix="amparo-test-"))
 # Test clients and the live server open connections from several threads; persistent
 # connections would outlive the test database.

@@ -19,6 +19,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -92,9 +93,7 @@ def unwrap_data_key(master: bytes, scope: str, version: int, wrapped: bytes) -> 
             wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_aad(scope, version)
         )
     except InvalidTag:
-        raise WrongMasterKey(
-            f"the master key does not open data key {scope} v{version}"
-        ) from None
+        raise WrongMasterKey(f"the master key does not open data key {scope} v{version}") from None
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ class Keyring:
             self._keys.clear()
             self._active.clear()
 
-    def _unwrap_row(self, row: DataKeyRow) -> bytes:
+    def _unwrap_row(self, row: Any) -> bytes:
         master = current_master_key()
         if row.master_key_id != master_key_id(master):
             raise WrongMasterKey(
@@ -188,13 +187,6 @@ class Keyring:
                 self._active[scope] = _Active(row.version, key, now)
                 self._keys[(scope, row.version)] = key
         return row.version, key
-
-
-class DataKeyRow:  # typing aid for _unwrap_row
-    scope: str
-    version: int
-    wrapped: bytes
-    master_key_id: str
 
 
 keyring = Keyring()

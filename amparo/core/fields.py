@@ -83,7 +83,9 @@ class _EncryptedMixin:
 
     def open(self, instance: models.Model, sealed: str) -> Any:
         plaintext = crypto.open_sealed(
-            scope_of(instance), sealed, associated_data(instance, self)  # type: ignore[arg-type]
+            scope_of(instance),
+            sealed,
+            associated_data(instance, self),  # type: ignore[arg-type]
         )
         return self.decode(plaintext.decode("utf-8"))
 
@@ -148,7 +150,7 @@ class EncryptedJSONField(_EncryptedMixin, models.TextField):
     def to_python(self, value: Any) -> Any:
         return value
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
         from django import forms
 
         return forms.JSONField(**kwargs)

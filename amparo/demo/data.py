@@ -29,30 +29,104 @@ ACTOR = "demo"
 
 ORGANISATIONS = [
     # slug, name, kind, country, region, time zone
-    ("federacion-mdd", "Federación Indígena de Madre de Dios (demo)", "indigenous_federation",
-     "PE", "Madre de Dios", "America/Lima"),
-    ("puesto-tambopata", "Puesto de Vigilancia Guardaparques Tambopata (demo)",
-     "public_institution", "PE", "Madre de Dios, Tambopata", "America/Lima"),
-    ("comunidad-pando", "Organización Comunitaria Amazónica de Pando (demo)", "community",
-     "BO", "Pando", "America/La_Paz"),
+    (
+        "federacion-mdd",
+        "Federación Indígena de Madre de Dios (demo)",
+        "indigenous_federation",
+        "PE",
+        "Madre de Dios",
+        "America/Lima",
+    ),
+    (
+        "puesto-tambopata",
+        "Puesto de Vigilancia Guardaparques Tambopata (demo)",
+        "public_institution",
+        "PE",
+        "Madre de Dios, Tambopata",
+        "America/Lima",
+    ),
+    (
+        "comunidad-pando",
+        "Organización Comunitaria Amazónica de Pando (demo)",
+        "community",
+        "BO",
+        "Pando",
+        "America/La_Paz",
+    ),
     ("dansk-ngo", "Dansk Skovforsvar (demo NGO)", "ngo", "DK", "København", "Europe/Copenhagen"),
 ]
 
 # slug, local part, role, given names, family names, community role, language
 PEOPLE = [
-    ("federacion-mdd", "coordinadora", Role.COORDINATOR, "Lucía", "Mamani Ccori", "ngo_staff", "es"),
+    (
+        "federacion-mdd",
+        "coordinadora",
+        Role.COORDINATOR,
+        "Lucía",
+        "Mamani Ccori",
+        "ngo_staff",
+        "es",
+    ),
     ("federacion-mdd", "admin", Role.ADMIN, "Julio", "Ríos Vargas", "ngo_staff", "es"),
-    ("federacion-mdd", "defensora", Role.DEFENDER, "Rosa", "Huamán Tije", "indigenous_leader", "es"),
-    ("federacion-mdd", "monitor", Role.FOCAL_POINT, "Elías", "Yine Sirena", "community_monitor", "es"),
+    (
+        "federacion-mdd",
+        "defensora",
+        Role.DEFENDER,
+        "Rosa",
+        "Huamán Tije",
+        "indigenous_leader",
+        "es",
+    ),
+    (
+        "federacion-mdd",
+        "monitor",
+        Role.FOCAL_POINT,
+        "Elías",
+        "Yine Sirena",
+        "community_monitor",
+        "es",
+    ),
     ("federacion-mdd", "supervisor", Role.SUPERVISOR, "Marco", "Quispe León", "ngo_staff", "es"),
     ("federacion-mdd", "abogada", Role.LAWYER, "Carmen", "Salas Nina", "other", "es"),
     ("federacion-mdd", "psicologa", Role.PSYCHOLOGIST, "Ana", "Torres Pari", "other", "es"),
     ("federacion-mdd", "aliado", Role.PARTNER, "Defensoría", "aliada", "other", "es"),
     ("puesto-tambopata", "jefe", Role.COORDINATOR, "Víctor", "Condori Apaza", "park_ranger", "es"),
-    ("puesto-tambopata", "guardaparque", Role.DEFENDER, "Nilo", "Chávez Huarca", "park_ranger", "es"),
-    ("comunidad-pando", "coordinador", Role.COORDINATOR, "Hugo", "Ese Eja Moreno", "community_member", "es"),
-    ("comunidad-pando", "lider", Role.DEFENDER, "Teresa", "Takana Cuéllar", "indigenous_leader", "es"),
-    ("comunidad-pando", "monitora", Role.FOCAL_POINT, "Delia", "Cavineño Roca", "community_monitor", "es"),
+    (
+        "puesto-tambopata",
+        "guardaparque",
+        Role.DEFENDER,
+        "Nilo",
+        "Chávez Huarca",
+        "park_ranger",
+        "es",
+    ),
+    (
+        "comunidad-pando",
+        "coordinador",
+        Role.COORDINATOR,
+        "Hugo",
+        "Ese Eja Moreno",
+        "community_member",
+        "es",
+    ),
+    (
+        "comunidad-pando",
+        "lider",
+        Role.DEFENDER,
+        "Teresa",
+        "Takana Cuéllar",
+        "indigenous_leader",
+        "es",
+    ),
+    (
+        "comunidad-pando",
+        "monitora",
+        Role.FOCAL_POINT,
+        "Delia",
+        "Cavineño Roca",
+        "community_monitor",
+        "es",
+    ),
     ("dansk-ngo", "director", Role.SIGNATORY, "Mette", "Jørgensen", "ngo_staff", "da"),
     ("dansk-ngo", "finance", Role.SIGNATORY, "Søren", "Madsen", "ngo_staff", "en"),
     ("dansk-ngo", "security", Role.COORDINATOR, "Ida", "Nielsen", "ngo_staff", "en"),
@@ -72,33 +146,106 @@ COBIJA = "Pando, Cobija"
 
 DIRECTORY = [
     (C.POLICE, PUERTO_MALDONADO, "Policía Nacional del Perú - emergencias", "105", "", True),
-    (C.POLICE, PUERTO_MALDONADO, "Comisaría de Puerto Maldonado (demo)", "+51 82 000 101", "Centro, Puerto Maldonado", True),
+    (
+        C.POLICE,
+        PUERTO_MALDONADO,
+        "Comisaría de Puerto Maldonado (demo)",
+        "+51 82 000 101",
+        "Centro, Puerto Maldonado",
+        True,
+    ),
     (C.FIRE_STATION, PUERTO_MALDONADO, "Bomberos del Perú - emergencias", "116", "", True),
-    (C.HOSPITAL, PUERTO_MALDONADO, "Hospital regional (demo)", "+51 82 000 102", "Puerto Maldonado", True),
-    (C.HEALTH_CENTRE, PUERTO_MALDONADO, "Centro de salud Nuevo Milenio (demo)", "+51 82 000 103", "", False),
-    (C.WATCH_GROUP, PUERTO_MALDONADO, "Ronda vecinal Tambopata (demo)", "+51 982 000 104", "", False),
-    (C.SECURITY_POST, PUERTO_MALDONADO, "Puesto de control La Pampa (demo)", "+51 982 000 105", "Interoceánica km 98", True),
+    (
+        C.HOSPITAL,
+        PUERTO_MALDONADO,
+        "Hospital regional (demo)",
+        "+51 82 000 102",
+        "Puerto Maldonado",
+        True,
+    ),
+    (
+        C.HEALTH_CENTRE,
+        PUERTO_MALDONADO,
+        "Centro de salud Nuevo Milenio (demo)",
+        "+51 82 000 103",
+        "",
+        False,
+    ),
+    (
+        C.WATCH_GROUP,
+        PUERTO_MALDONADO,
+        "Ronda vecinal Tambopata (demo)",
+        "+51 982 000 104",
+        "",
+        False,
+    ),
+    (
+        C.SECURITY_POST,
+        PUERTO_MALDONADO,
+        "Puesto de control La Pampa (demo)",
+        "+51 982 000 105",
+        "Interoceánica km 98",
+        True,
+    ),
     (C.LAWYER, PUERTO_MALDONADO, "Abogada de confianza (demo)", "+51 982 000 106", "", False),
-    (C.SAFE_MEETING_POINT, PUERTO_MALDONADO, "Punto de encuentro: plaza principal (demo)", "", "Plaza de Armas, Puerto Maldonado", False),
+    (
+        C.SAFE_MEETING_POINT,
+        PUERTO_MALDONADO,
+        "Punto de encuentro: plaza principal (demo)",
+        "",
+        "Plaza de Armas, Puerto Maldonado",
+        False,
+    ),
     (C.POLICE, COBIJA, "Policía Boliviana - emergencias", "110", "", True),
     (C.HOSPITAL, COBIJA, "Ambulancias - emergencias", "118", "", True),
     (C.FIRE_STATION, COBIJA, "Bomberos - emergencias", "119", "", True),
     (C.HOSPITAL, COBIJA, "Hospital de Cobija (demo)", "+591 3 000 0201", "Cobija", True),
-    (C.WATCH_GROUP, COBIJA, "Vigilancia comunitaria Filadelfia (demo)", "+591 7 000 0202", "", False),
+    (
+        C.WATCH_GROUP,
+        COBIJA,
+        "Vigilancia comunitaria Filadelfia (demo)",
+        "+591 7 000 0202",
+        "",
+        False,
+    ),
     (C.SAFE_MEETING_POINT, COBIJA, "Punto de encuentro: parroquia (demo)", "", "Cobija", False),
 ]
 
 MENTAL_HEALTH = [
-    (PUERTO_MALDONADO, "Psicóloga especializada en trauma (demo)", "+51 982 000 107",
-     ["trauma", "threats", "violence", "kidnapping", "sexual_assault"]),
+    (
+        PUERTO_MALDONADO,
+        "Psicóloga especializada en trauma (demo)",
+        "+51 982 000 107",
+        ["trauma", "threats", "violence", "kidnapping", "sexual_assault"],
+    ),
     (COBIJA, "Centro de atención psicosocial (demo)", "+591 7 000 0203", ["trauma", "violence"]),
 ]
 
 DANISH = [
-    (C.EMERGENCY_CENTRE, "Denmark", "Udenrigsministeriets Globale Vagtcenter",
-     "+45 33 92 11 12", "", True),
-    (C.CONSULATE, "Peru, Lima", "Consulado de Dinamarca en Lima (demo)", "+51 1 000 0301", "Lima", False),
-    (C.CONSULATE, "Bolivia, La Paz", "Consulado de Dinamarca en La Paz (demo)", "+591 2 000 0302", "La Paz", False),
+    (
+        C.EMERGENCY_CENTRE,
+        "Denmark",
+        "Udenrigsministeriets Globale Vagtcenter",
+        "+45 33 92 11 12",
+        "",
+        True,
+    ),
+    (
+        C.CONSULATE,
+        "Peru, Lima",
+        "Consulado de Dinamarca en Lima (demo)",
+        "+51 1 000 0301",
+        "Lima",
+        False,
+    ),
+    (
+        C.CONSULATE,
+        "Bolivia, La Paz",
+        "Consulado de Dinamarca en La Paz (demo)",
+        "+591 2 000 0302",
+        "La Paz",
+        False,
+    ),
 ]
 
 
@@ -143,10 +290,18 @@ def build(domain: str = "demo.amparo.invalid") -> dict[str, Any]:
         person = Person.objects.filter(organisation=org, user=user).first()
         if person is None:
             person = actions.create_person(
-                ACTOR, org, given_names=given, family_names=family, user=user,
-                community_role=community_role, preferred_language=language,
-                time_zone=org.time_zone, email=email,
-                phone_numbers=[f"+51 982 {secrets.randbelow(900) + 100} {secrets.randbelow(900) + 100}"],
+                ACTOR,
+                org,
+                given_names=given,
+                family_names=family,
+                user=user,
+                community_role=community_role,
+                preferred_language=language,
+                time_zone=org.time_zone,
+                email=email,
+                phone_numbers=[
+                    f"+51 982 {secrets.randbelow(900) + 100} {secrets.randbelow(900) + 100}"
+                ],
                 languages=["es"] if language == "es" else [language, "es"],
             )
         people[(slug, local)] = person
@@ -160,10 +315,16 @@ def build(domain: str = "demo.amparo.invalid") -> dict[str, Any]:
 
     _chain(people)
     for slug in ("federacion-mdd", "puesto-tambopata"):
-        _directory(organisations[slug], [e for e in DIRECTORY if e[1] == PUERTO_MALDONADO],
-                   [m for m in MENTAL_HEALTH if m[0] == PUERTO_MALDONADO])
-    _directory(organisations["comunidad-pando"], [e for e in DIRECTORY if e[1] == COBIJA],
-               [m for m in MENTAL_HEALTH if m[0] == COBIJA])
+        _directory(
+            organisations[slug],
+            [e for e in DIRECTORY if e[1] == PUERTO_MALDONADO],
+            [m for m in MENTAL_HEALTH if m[0] == PUERTO_MALDONADO],
+        )
+    _directory(
+        organisations["comunidad-pando"],
+        [e for e in DIRECTORY if e[1] == COBIJA],
+        [m for m in MENTAL_HEALTH if m[0] == COBIJA],
+    )
     _directory(organisations["dansk-ngo"], DANISH + [e for e in DIRECTORY if e[0] == C.POLICE], [])
     _safe_houses(organisations)
     layers = load_reference_layers(ACTOR)
@@ -216,28 +377,58 @@ def _directory(org: Organisation, entries: list[Any], mental_health: list[Any]) 
         return
     for category, region, name, phone, address, always in entries:
         actions.create_directory_entry(
-            ACTOR, org, category=category, region=region, name=name, phone=phone,
-            address=address, available_24h=always,
+            ACTOR,
+            org,
+            category=category,
+            region=region,
+            name=name,
+            phone=phone,
+            address=address,
+            available_24h=always,
         )
     for region, name, phone, specialties in mental_health:
         actions.create_directory_entry(
-            ACTOR, org, category=C.MENTAL_HEALTH, region=region, name=name, phone=phone,
+            ACTOR,
+            org,
+            category=C.MENTAL_HEALTH,
+            region=region,
+            name=name,
+            phone=phone,
             specialties=specialties,
         )
 
 
 def _safe_houses(organisations: dict[str, Organisation]) -> None:
     houses = [
-        ("federacion-mdd", PUERTO_MALDONADO, "Casa de acogida A (demo)", "Dirección reservada (demo)",
-         {"lat": -12.5933, "lon": -69.1891}, 4),
-        ("comunidad-pando", COBIJA, "Casa segura B (demo)", "Dirección reservada (demo)",
-         {"lat": -11.0267, "lon": -68.7692}, 3),
+        (
+            "federacion-mdd",
+            PUERTO_MALDONADO,
+            "Casa de acogida A (demo)",
+            "Dirección reservada (demo)",
+            {"lat": -12.5933, "lon": -69.1891},
+            4,
+        ),
+        (
+            "comunidad-pando",
+            COBIJA,
+            "Casa segura B (demo)",
+            "Dirección reservada (demo)",
+            {"lat": -11.0267, "lon": -68.7692},
+            3,
+        ),
     ]
     for slug, region, name, address, location, capacity in houses:
         org = organisations[slug]
         if org.safe_houses.exists():
             continue
         actions.create_safe_house(
-            ACTOR, org, region=region, name=name, address=address, location=location,
-            capacity=capacity, contact="", notes="",
+            ACTOR,
+            org,
+            region=region,
+            name=name,
+            address=address,
+            location=location,
+            capacity=capacity,
+            contact="",
+            notes="",
         )

@@ -25,13 +25,27 @@ class LayerSource:
 
 
 REFERENCE_LAYERS = [
-    LayerSource("mining-detections", "Gold-mining detections 2019-2023 (Madre de Dios, Pando)",
-                "mining_mdd_pando.geojson", AMW, "CC BY 4.0"),
-    LayerSource("indigenous-territories", "Indigenous territories and native communities",
-                "indigenous_mdd_pando.geojson",
-                f"{AMW}; each polygon's own source in its source_field", "CC BY 4.0"),
-    LayerSource("countries", "Amazonian Peru, Bolivia and Brazil (base map)",
-                "countries_amazon.geojson", AMW, "CC BY 4.0"),
+    LayerSource(
+        "mining-detections",
+        "Gold-mining detections 2019-2023 (Madre de Dios, Pando)",
+        "mining_mdd_pando.geojson",
+        AMW,
+        "CC BY 4.0",
+    ),
+    LayerSource(
+        "indigenous-territories",
+        "Indigenous territories and native communities",
+        "indigenous_mdd_pando.geojson",
+        f"{AMW}; each polygon's own source in its source_field",
+        "CC BY 4.0",
+    ),
+    LayerSource(
+        "countries",
+        "Amazonian Peru, Bolivia and Brazil (base map)",
+        "countries_amazon.geojson",
+        AMW,
+        "CC BY 4.0",
+    ),
 ]
 
 
@@ -52,7 +66,8 @@ def load_reference_layers(actor: object = "system") -> list[ReferenceLayer]:
                 "feature_count": len(geojson.get("features", [])),
             },
         )
-        audit.record(actor, "reference_layer.loaded", layer,
-                     details={"features": layer.feature_count})
+        audit.record(
+            actor, "reference_layer.loaded", layer, details={"features": layer.feature_count}
+        )
         layers.append(layer)
     return layers

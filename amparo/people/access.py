@@ -118,9 +118,7 @@ def access_person_by_id(ctx: OrgContext, person_id: Any) -> Person:
 def directory_visible_to(ctx: OrgContext) -> QuerySet[DirectoryEntry]:
     if not ctx.has_any(DIRECTORY_READERS):
         return DirectoryEntry.objects.none()
-    return DirectoryEntry.objects.filter(
-        organisation=ctx.organisation, archived_at__isnull=True
-    )
+    return DirectoryEntry.objects.filter(organisation=ctx.organisation, archived_at__isnull=True)
 
 
 def access_directory_entry_by_id(ctx: OrgContext, entry_id: Any) -> DirectoryEntry:

@@ -21,8 +21,8 @@ from amparo.people.models import (
     DirectoryCategory,
     DirectoryEntry,
     Invitation,
-    MentalHealthSpecialty,
     Membership,
+    MentalHealthSpecialty,
     Organisation,
     Person,
     Role,
@@ -70,15 +70,15 @@ SAFE_HOUSE_FIELDS = frozenset(
 
 def _check_phone(value: str, field: str) -> None:
     if value and not PHONE_RE.match(value.strip()):
-        raise ValidationError(
-            {field: _("%(value)s is not a phone number.") % {"value": value}}
-        )
+        raise ValidationError({field: _("%(value)s is not a phone number.") % {"value": value}})
 
 
 def _apply(instance: Any, allowed: frozenset[str], changes: dict[str, Any]) -> list[str]:
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError(_("Unknown fields: %(names)s") % {"names": ", ".join(sorted(unknown))})
+        raise ValidationError(
+            _("Unknown fields: %(names)s") % {"names": ", ".join(sorted(unknown))}
+        )
     changed = []
     for name, value in changes.items():
         if getattr(instance, name) != value:
@@ -97,19 +97,34 @@ def _validate(instance: Any, exclude: list[str] | None = None) -> None:
 
 @transaction.atomic
 def create_organisation(
-    actor: Any, *, name: str, slug: str, kind: str, country: str, region: str = "",
+    actor: Any,
+    *,
+    name: str,
+    slug: str,
+    kind: str,
+    country: str,
+    region: str = "",
     time_zone: str = "America/Lima",
 ) -> Organisation:
     organisation = Organisation(
-        name=name, slug=slug, kind=kind, country=country.upper(), region=region,
+        name=name,
+        slug=slug,
+        kind=kind,
+        country=country.upper(),
+        region=region,
         time_zone=time_zone,
     )
     _validate(organisation)
     organisation.save()
     # The organisation's data key is born in the same transaction as the organisation.
     keyring.create(org_scope(organisation.pk))
-    audit.record(actor, "organisation.created", organisation, organisation_id=organisation.pk,
-                 details={"slug": slug, "kind": kind})
+    audit.record(
+        actor,
+        "organisation.created",
+        organisation,
+        organisation_id=organisation.pk,
+        details={"slug": slug, "kind": kind},
+    )
     return organisation
 
 
@@ -121,16 +136,25 @@ def add_membership(actor: Any, organisation: Organisation, user: User, role: str
         user=user, organisation=organisation, role=role
     )
     if created:
-        audit.record(actor, "membership.added", membership, organisation_id=organisation.pk,
-                     details={"user": str(user.pk), "role": role})
+        audit.record(
+            actor,
+            "membership.added",
+            membership,
+            organisation_id=organisation.pk,
+            details={"user": str(user.pk), "role": role},
+        )
     return membership
 
 
 @transaction.atomic
 def remove_membership(actor: Any, membership: Membership) -> None:
-    audit.record(actor, "membership.removed", membership,
-                 organisation_id=membership.organisation_id,
-                 details={"user": str(membership.user_id), "role": membership.role})
+    audit.record(
+        actor,
+        "membership.removed",
+        membership,
+        organisation_id=membership.organisation_id,
+        details={"user": str(membership.user_id), "role": membership.role},
+    )
     membership.delete()
 
 
@@ -138,8 +162,15 @@ def remove_membership(actor: Any, membership: Membership) -> None:
 
 
 @transaction.atomic
-def create_user(actor: Any, *, email: str, password: str | None, language: str = "es",
-                is_staff: bool = False, is_superuser: bool = False) -> User:
+def create_user(
+    actor: Any,
+    *,
+    email: str,
+    password: str | None,
+    language: str = "es",
+    is_staff: bool = False,
+    is_superuser: bool = False,
+) -> User:
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email=email).exists():
         raise ValidationError({"email": _("An account with this e-mail already exists.")})
@@ -183,7 +214,9 @@ def _hash_token(token: str) -> str:
 
 
 @transaction.atomic
-def invite(actor: Any, organisation: Organisation, *, email: str, role: str) -> tuple[Invitation, str]:
+def invite(
+    actor: Any, organisation: Organisation, *, email: str, role: str
+) -> tuple[Invitation, str]:
     """Create an invitation and return it with its one-time token (only its hash is kept)."""
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
@@ -198,8 +231,13 @@ def invite(actor: Any, organisation: Organisation, *, email: str, role: str) -> 
     )
     _validate(invitation, exclude=["created_by", "accepted_by"])
     invitation.save()
-    audit.record(actor, "invitation.created", invitation, organisation_id=organisation.pk,
-                 details={"role": role})
+    audit.record(
+        actor,
+        "invitation.created",
+        invitation,
+        organisation_id=organisation.pk,
+        details={"role": role},
+    )
     return invitation, token
 
 
@@ -226,8 +264,9 @@ def accept_invitation(user: User, token: str) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    audit.record(user, "invitation.accepted", invitation,
-                 organisation_id=invitation.organisation_id)
+    audit.record(
+        user, "invitation.accepted", invitation, organisation_id=invitation.organisation_id
+    )
     return add_membership(user, invitation.organisation, user, invitation.role)
 
 
@@ -235,8 +274,9 @@ def accept_invitation(user: User, token: str) -> Membership:
 def revoke_invitation(actor: Any, invitation: Invitation) -> None:
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    audit.record(actor, "invitation.revoked", invitation,
-                 organisation_id=invitation.organisation_id)
+    audit.record(
+        actor, "invitation.revoked", invitation, organisation_id=invitation.organisation_id
+    )
 
 
 # API tokens
@@ -245,8 +285,9 @@ def revoke_invitation(actor: Any, invitation: Invitation) -> None:
 @transaction.atomic
 def create_api_token(actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
     secret = "amp_" + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name or "integration", prefix=secret[:10],
-                     token_hash=_hash_token(secret))
+    token = ApiToken(
+        user=user, name=name or "integration", prefix=secret[:10], token_hash=_hash_token(secret)
+    )
     _validate(token)
     token.save()
     audit.record(actor, "api_token.created", token, details={"user": str(user.pk)})
@@ -328,7 +369,9 @@ def set_chain_of_command(
     """Who a person reports to, and their place in the emergency order of authority."""
     if supervisor is not None:
         if supervisor.organisation_id != person.organisation_id:
-            raise ValidationError({"supervisor": _("The supervisor must be in the same organisation.")})
+            raise ValidationError(
+                {"supervisor": _("The supervisor must be in the same organisation.")}
+            )
         seen = {person.pk}
         boss: Person | None = supervisor
         while boss is not None:
@@ -344,15 +387,23 @@ def set_chain_of_command(
             raise ValidationError({"emergency_rank": _("The order starts at 1.")})
         if taken.exists():
             raise ValidationError(
-                {"emergency_rank": _("Someone else already has place %(rank)s.") % {"rank": emergency_rank}}
+                {
+                    "emergency_rank": _("Someone else already has place %(rank)s.")
+                    % {"rank": emergency_rank}
+                }
             )
     person.supervisor = supervisor
     person.emergency_rank = emergency_rank
     person.save(update_fields=["supervisor", "emergency_rank", "updated_at"])
-    audit.record(actor, "person.chain_of_command_set", person, details={
-        "supervisor": str(supervisor.pk) if supervisor else None,
-        "emergency_rank": emergency_rank,
-    })
+    audit.record(
+        actor,
+        "person.chain_of_command_set",
+        person,
+        details={
+            "supervisor": str(supervisor.pk) if supervisor else None,
+            "emergency_rank": emergency_rank,
+        },
+    )
 
 
 # Directory
@@ -410,7 +461,9 @@ def _check_safe_house(safe_house: SafeHouse) -> None:
     try:
         lat, lon = float(location["lat"]), float(location["lon"])
     except (TypeError, KeyError, ValueError):
-        raise ValidationError({"location": _("Give the location as latitude and longitude.")}) from None
+        raise ValidationError(
+            {"location": _("Give the location as latitude and longitude.")}
+        ) from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValidationError({"location": _("That latitude or longitude is out of range.")})
     safe_house.location = {"lat": lat, "lon": lon}

@@ -147,9 +147,7 @@ def get_directory_entry(request: HttpRequest, slug: str, entry_id: str) -> Direc
     return access.access_directory_entry_by_id(ctx, entry_id)
 
 
-@router.post(
-    "/orgs/{slug}/directory", response={201: DirectoryEntryOut, 404: Error, 422: Error}
-)
+@router.post("/orgs/{slug}/directory", response={201: DirectoryEntryOut, 404: Error, 422: Error})
 def create_directory_entry(
     request: HttpRequest, slug: str, payload: DirectoryEntryIn
 ) -> tuple[int, DirectoryEntry]:

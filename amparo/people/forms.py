@@ -23,7 +23,8 @@ def _lines(text: str) -> list[str]:
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
-        label=_("E-mail"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"})
+        label=_("E-mail"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
 
 
@@ -53,7 +54,9 @@ class PersonForm(forms.Form):
     given_names = forms.CharField(label=_("Given names"), max_length=200)
     family_names = forms.CharField(label=_("Family names"), max_length=200, required=False)
     phone_numbers = forms.CharField(
-        label=_("Phone numbers"), required=False, help_text=_("One per line"),
+        label=_("Phone numbers"),
+        required=False,
+        help_text=_("One per line"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     email = forms.EmailField(label=_("E-mail"), required=False)
@@ -61,9 +64,15 @@ class PersonForm(forms.Form):
     languages = forms.CharField(
         label=_("Languages spoken"), required=False, help_text=_("Separated by commas")
     )
-    community_role = forms.ChoiceField(label=_("Role in the community"), choices=CommunityRole.choices)
-    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=settings.LANGUAGES)
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="America/Lima")
+    community_role = forms.ChoiceField(
+        label=_("Role in the community"), choices=CommunityRole.choices
+    )
+    preferred_language = forms.ChoiceField(
+        label=_("Preferred language"), choices=settings.LANGUAGES
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="America/Lima"
+    )
 
     @classmethod
     def initial_from(cls, person: Person) -> dict[str, Any]:
@@ -87,9 +96,14 @@ class PersonForm(forms.Form):
 
 
 class ChainOfCommandForm(forms.Form):
-    supervisor = forms.ModelChoiceField(label=_("Supervisor"), queryset=Person.objects.none(), required=False)
+    supervisor = forms.ModelChoiceField(
+        label=_("Supervisor"), queryset=Person.objects.none(), required=False
+    )
     emergency_rank = forms.IntegerField(
-        label=_("Order of authority in an emergency"), min_value=1, max_value=50, required=False,
+        label=_("Order of authority in an emergency"),
+        min_value=1,
+        max_value=50,
+        required=False,
         help_text=_("1 decides first in an emergency; leave empty if this person does not decide."),
     )
 
@@ -107,10 +121,14 @@ class DirectoryEntryForm(forms.Form):
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     email = forms.EmailField(label=_("E-mail"), required=False)
     address = forms.CharField(label=_("Address or place"), max_length=500, required=False)
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     specialties = forms.MultipleChoiceField(
-        label=_("Specialties (mental health)"), choices=MentalHealthSpecialty.choices,
-        required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Specialties (mental health)"),
+        choices=MentalHealthSpecialty.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     available_24h = forms.BooleanField(label=_("Available 24 hours"), required=False)
 
@@ -120,10 +138,16 @@ class SafeHouseForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=300)
     address = forms.CharField(label=_("Address"), max_length=500)
     latitude = forms.FloatField(label=_("Latitude"), min_value=-90, max_value=90, required=False)
-    longitude = forms.FloatField(label=_("Longitude"), min_value=-180, max_value=180, required=False)
+    longitude = forms.FloatField(
+        label=_("Longitude"), min_value=-180, max_value=180, required=False
+    )
     contact = forms.CharField(label=_("Contact"), max_length=300, required=False)
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    capacity = forms.IntegerField(label=_("Capacity (people)"), min_value=1, max_value=500, initial=1)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    capacity = forms.IntegerField(
+        label=_("Capacity (people)"), min_value=1, max_value=500, initial=1
+    )
     available = forms.BooleanField(label=_("Available now"), required=False, initial=True)
 
     def clean(self) -> dict[str, Any]:
@@ -146,7 +170,9 @@ class InvitationForm(forms.Form):
 
 
 class AcceptInvitationForm(forms.Form):
-    password = forms.CharField(label=_("Choose a password"), widget=forms.PasswordInput, min_length=10)
+    password = forms.CharField(
+        label=_("Choose a password"), widget=forms.PasswordInput, min_length=10
+    )
     password_again = forms.CharField(label=_("The password again"), widget=forms.PasswordInput)
 
     def clean(self) -> dict[str, Any]:

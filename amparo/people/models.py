@@ -117,7 +117,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]
 
     class Meta:
         ordering = ["email"]
@@ -191,7 +191,9 @@ class Person(models.Model):
     home_area = EncryptedTextField(_("home area"), blank=True, default="")
     languages = EncryptedJSONField(_("languages spoken"), default=list, blank=True)
     community_role = models.CharField(
-        _("role in the community"), max_length=32, choices=CommunityRole.choices,
+        _("role in the community"),
+        max_length=32,
+        choices=CommunityRole.choices,
         default=CommunityRole.OTHER,
     )
     preferred_language = models.CharField(
@@ -203,11 +205,17 @@ class Person(models.Model):
     # Chain of command (reference, "Preparation of Danish personnel": a chain of command is
     # established before deployment; Section 1: inform your supervisor).
     supervisor = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reports",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
         verbose_name=_("supervisor"),
     )
     emergency_rank = models.PositiveSmallIntegerField(
-        _("order of authority in an emergency"), null=True, blank=True,
+        _("order of authority in an emergency"),
+        null=True,
+        blank=True,
         help_text=_("1 decides first in an emergency, 2 if 1 cannot be reached, and so on."),
     )
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -281,7 +289,11 @@ class DirectoryEntry(models.Model):
     address = EncryptedTextField(_("address or place"), blank=True, default="")
     notes = EncryptedTextField(_("notes"), blank=True, default="")
     person = models.ForeignKey(
-        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="directory_entries",
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="directory_entries",
         verbose_name=_("person in this organisation"),
     )
     specialties = models.JSONField(_("specialties"), default=list, blank=True)

@@ -17,7 +17,11 @@ urlpatterns = [
     path("invite/<str:token>/", views.accept_invitation, name="accept-invitation"),
     path(o, views.org_home, name="org-home"),
     path(o + "members/", views.members, name="members"),
-    path(o + "invitations/<str:invitation_id>/revoke/", views.revoke_invitation, name="revoke-invitation"),
+    path(
+        o + "invitations/<str:invitation_id>/revoke/",
+        views.revoke_invitation,
+        name="revoke-invitation",
+    ),
     path(o + "people/", views.people_list, name="people"),
     path(o + "people/new/", views.person_edit, name="person-new"),
     path(o + "people/<str:person_id>/", views.person_detail, name="person-detail"),
@@ -28,9 +32,13 @@ urlpatterns = [
     path(o + "directory/new/", views.directory_edit, name="directory-new"),
     path(o + "directory/<str:entry_id>/", views.directory_detail, name="directory-detail"),
     path(o + "directory/<str:entry_id>/edit/", views.directory_edit, name="directory-edit"),
-    path(o + "directory/<str:entry_id>/archive/", views.directory_archive, name="directory-archive"),
+    path(
+        o + "directory/<str:entry_id>/archive/", views.directory_archive, name="directory-archive"
+    ),
     path(o + "safe-houses/", views.safe_house_list, name="safe-houses"),
     path(o + "safe-houses/new/", views.safe_house_edit, name="safe-house-new"),
     path(o + "safe-houses/<str:safe_house_id>/", views.safe_house_detail, name="safe-house-detail"),
-    path(o + "safe-houses/<str:safe_house_id>/edit/", views.safe_house_edit, name="safe-house-edit"),
+    path(
+        o + "safe-houses/<str:safe_house_id>/edit/", views.safe_house_edit, name="safe-house-edit"
+    ),
 ]

@@ -16,6 +16,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -80,7 +81,7 @@ class LoginView(auth_views.LoginView):
 
 
 @require_POST
-def logout_view(request: HttpRequest) -> HttpResponse:
+def logout_view(request: HttpRequest) -> HttpResponseBase:
     return auth_views.LogoutView.as_view()(request)
 
 
@@ -148,8 +149,12 @@ def set_language(request: HttpRequest) -> HttpResponse:
         actions.set_language(request.user, request.user, language)  # type: ignore[arg-type]
     response = HttpResponseRedirect(_safe_next(request, reverse("home")))
     response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax",
-        secure=settings.SESSION_COOKIE_SECURE, httponly=True,
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
     )
     return response
 
@@ -179,7 +184,8 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_token(request: HttpRequest, token_id: str) -> HttpResponse:
-    token = ApiToken.objects.filter(user=request.user, pk=access._uuid(token_id)).first()
+    user: Any = request.user
+    token = ApiToken.objects.filter(user=user, pk=access._uuid(token_id)).first()
     if token is None:
         access.not_found()
     actions.revoke_api_token(request.user, token)
@@ -219,7 +225,8 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             validate_password(form.cleaned_data["password"])
             with transaction.atomic():
                 new_user = actions.create_user(
-                    "invitation", email=invitation.email,
+                    "invitation",
+                    email=invitation.email,
                     password=form.cleaned_data["password"],
                     language=getattr(request, "LANGUAGE_CODE", "es")[:2],
                 )
@@ -254,7 +261,8 @@ def org_home(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
             "people_count": access.people_visible_to(ctx).count() if ctx.can_read_people else None,
             "directory_count": access.directory_visible_to(ctx).count(),
             "safe_house_count": access.safe_houses_visible_to(ctx).count()
-            if ctx.can_see_safe_houses else None,
+            if ctx.can_see_safe_houses
+            else None,
         },
     )
 
@@ -280,10 +288,14 @@ def members(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
             "form": form,
             "link": link,
             "memberships": Membership.objects.filter(organisation=ctx.organisation)
-            .select_related("user").order_by("user__email", "role"),
+            .select_related("user")
+            .order_by("user__email", "role"),
             "invitations": [
-                i for i in Invitation.objects.filter(organisation=ctx.organisation)
-                .order_by("-created_at")[:50] if i.is_open
+                i
+                for i in Invitation.objects.filter(organisation=ctx.organisation).order_by(
+                    "-created_at"
+                )[:50]
+                if i.is_open
             ],
         },
     )
@@ -318,12 +330,18 @@ def person_detail(request: HttpRequest, ctx: OrgContext, person_id: str) -> Http
     return render(
         request,
         "people/person_detail.html",
-        {"ctx": ctx, "person": person, "reports": access.people_visible_to(ctx).filter(supervisor=person)},
+        {
+            "ctx": ctx,
+            "person": person,
+            "reports": access.people_visible_to(ctx).filter(supervisor=person),
+        },
     )
 
 
 @org_view
-def person_edit(request: HttpRequest, ctx: OrgContext, person_id: str | None = None) -> HttpResponse:
+def person_edit(
+    request: HttpRequest, ctx: OrgContext, person_id: str | None = None
+) -> HttpResponse:
     access.require(ctx, ctx.can_edit_people)
     person = access.access_person_by_id(ctx, person_id) if person_id else None
     initial = PersonForm.initial_from(person) if person else {}
@@ -349,7 +367,8 @@ def person_chain(request: HttpRequest, ctx: OrgContext, person_id: str) -> HttpR
     person = access.access_person_by_id(ctx, person_id)
     candidates = access.people_visible_to(ctx).exclude(pk=person.pk)
     form = ChainOfCommandForm(
-        request.POST or None, people=candidates,
+        request.POST or None,
+        people=candidates,
         initial={"supervisor": person.supervisor_id, "emergency_rank": person.emergency_rank},
     )
     if request.method == "POST" and form.is_valid():
@@ -360,7 +379,9 @@ def person_chain(request: HttpRequest, ctx: OrgContext, person_id: str) -> HttpR
         else:
             messages.success(request, _("Saved."))
             return redirect("person-detail", slug=ctx.organisation.slug, person_id=person.pk)
-    return render(request, "form_page.html", {"ctx": ctx, "form": form, "title": _("Chain of command")})
+    return render(
+        request, "form_page.html", {"ctx": ctx, "form": form, "title": _("Chain of command")}
+    )
 
 
 @org_view
@@ -411,7 +432,9 @@ def directory_detail(request: HttpRequest, ctx: OrgContext, entry_id: str) -> Ht
 
 
 @org_view
-def directory_edit(request: HttpRequest, ctx: OrgContext, entry_id: str | None = None) -> HttpResponse:
+def directory_edit(
+    request: HttpRequest, ctx: OrgContext, entry_id: str | None = None
+) -> HttpResponse:
     access.require(ctx, ctx.can_edit_directory)
     entry = access.access_directory_entry_by_id(ctx, entry_id) if entry_id else None
     initial = {}
@@ -421,7 +444,9 @@ def directory_edit(request: HttpRequest, ctx: OrgContext, entry_id: str | None =
     if request.method == "POST" and form.is_valid():
         try:
             if entry is None:
-                entry = actions.create_directory_entry(request.user, ctx.organisation, **form.cleaned_data)
+                entry = actions.create_directory_entry(
+                    request.user, ctx.organisation, **form.cleaned_data
+                )
             else:
                 actions.update_directory_entry(request.user, entry, **form.cleaned_data)
         except ValidationError as exc:
@@ -463,7 +488,9 @@ def safe_house_detail(request: HttpRequest, ctx: OrgContext, safe_house_id: str)
 
 
 @org_view
-def safe_house_edit(request: HttpRequest, ctx: OrgContext, safe_house_id: str | None = None) -> HttpResponse:
+def safe_house_edit(
+    request: HttpRequest, ctx: OrgContext, safe_house_id: str | None = None
+) -> HttpResponse:
     access.require(ctx, ctx.can_see_safe_houses)
     safe_house = access.access_safe_house_by_id(ctx, safe_house_id) if safe_house_id else None
     initial: dict[str, Any] = {}
@@ -478,13 +505,17 @@ def safe_house_edit(request: HttpRequest, ctx: OrgContext, safe_house_id: str | 
     if request.method == "POST" and form.is_valid():
         try:
             if safe_house is None:
-                safe_house = actions.create_safe_house(request.user, ctx.organisation, **form.action_fields())
+                safe_house = actions.create_safe_house(
+                    request.user, ctx.organisation, **form.action_fields()
+                )
             else:
                 actions.update_safe_house(request.user, safe_house, **form.action_fields())
         except ValidationError as exc:
             _form_errors_from(form, exc)
         else:
             messages.success(request, _("Saved."))
-            return redirect("safe-house-detail", slug=ctx.organisation.slug, safe_house_id=safe_house.pk)
+            return redirect(
+                "safe-house-detail", slug=ctx.organisation.slug, safe_house_id=safe_house.pk
+            )
     title = _("Edit safe house") if safe_house else _("New safe house")
     return render(request, "form_page.html", {"ctx": ctx, "form": form, "title": title})

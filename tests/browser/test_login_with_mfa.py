@@ -12,7 +12,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_it_logs_a_coordinator_in_with_mfa_and_reaches_the_org_home(world, live_server, page):
     csp_violations: list[str] = []
-    page.on("console", lambda msg: csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: (
+            csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None
+        ),
+    )
 
     page.goto(f"{live_server.url}/o/org-a/")
     assert "/accounts/login/" in page.url
@@ -32,9 +37,11 @@ def test_it_logs_a_coordinator_in_with_mfa_and_reaches_the_org_home(world, live_
 
     page.goto(f"{live_server.url}/o/org-a/")
     assert page.locator("[data-testid=org-home]").inner_text() == "Federación A"
-    assert page.get_by_role("link", name="Casas seguras").count() + page.get_by_role(
-        "link", name="Safe houses"
-    ).count() == 1
+    assert (
+        page.get_by_role("link", name="Casas seguras").count()
+        + page.get_by_role("link", name="Safe houses").count()
+        == 1
+    )
     # Styles come from the vendored Pico CSS: the page is styled, not bare HTML.
     font = page.evaluate("getComputedStyle(document.body).fontFamily")
     assert "system-ui" in font or "sans-serif" in font
@@ -47,7 +54,10 @@ def test_it_refuses_a_wrong_code(world, live_server, page):
     page.fill("input[name=password]", PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url("**/accounts/mfa/verify/**")
-    page.fill("input[name=token]", "000000" if totp_now(world.coordinator.device) != "000000" else "111111")
+    page.fill(
+        "input[name=token]",
+        "000000" if totp_now(world.coordinator.device) != "000000" else "111111",
+    )
     page.click("main button[type=submit]")
     assert page.locator(".field-error").count() == 1
     page.goto(f"{live_server.url}/o/org-a/")

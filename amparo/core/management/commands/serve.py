@@ -16,18 +16,28 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=0, help="default: 2 per core, 1 on SQLite")
+        parser.add_argument(
+            "--workers", type=int, default=0, help="default: 2 per core, 1 on SQLite"
+        )
         parser.add_argument("--threads", type=int, default=4)
 
     def handle(self, *args: Any, **options: Any) -> None:
         sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
         workers = options["workers"] or (1 if sqlite else 2 * (os.cpu_count() or 1))
         argv = [
-            sys.executable, "-m", "gunicorn", "amparo.wsgi:application",
-            "--bind", f"{options['host']}:{options['port']}",
-            "--workers", str(workers),
-            "--threads", str(options["threads"]),
-            "--graceful-timeout", "10",
-            "--access-logfile", "-",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "amparo.wsgi:application",
+            "--bind",
+            f"{options['host']}:{options['port']}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(options["threads"]),
+            "--graceful-timeout",
+            "10",
+            "--access-logfile",
+            "-",
         ]
         os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn

@@ -18,6 +18,8 @@ class Command(BaseCommand):
         if breaks:
             for chain_break in breaks:
                 self.stderr.write(f"BROKEN {chain_break}")
-            self.stderr.write(f"audit chain NOT verified: {len(breaks)} problem(s) in {count} entries")
+            self.stderr.write(
+                f"audit chain NOT verified: {len(breaks)} problem(s) in {count} entries"
+            )
             sys.exit(1)
         self.stdout.write(f"audit chain verified: {count} entries")

@@ -17,6 +17,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command(
-            "db_worker", queue_name="*", interval=options["interval"], reload=False,
+            "db_worker",
+            queue_name="*",
+            interval=options["interval"],
+            reload=False,
             verbosity=options["verbosity"],
         )

@@ -13,7 +13,9 @@ from amparo.people.models import OrganisationKind, Role
 
 
 class Command(BaseCommand):
-    help = "Create an organisation; with --coordinator, print an invitation link for its coordinator."
+    help = (
+        "Create an organisation; with --coordinator, print an invitation link for its coordinator."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--name", required=True)
@@ -31,8 +33,12 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 organisation = actions.create_organisation(
-                    "cli", name=options["name"], slug=options["slug"], kind=options["kind"],
-                    country=options["country"], region=options["region"],
+                    "cli",
+                    name=options["name"],
+                    slug=options["slug"],
+                    kind=options["kind"],
+                    country=options["country"],
+                    region=options["region"],
                     time_zone=options["time_zone"],
                 )
                 token = None
@@ -41,7 +47,10 @@ class Command(BaseCommand):
                         "cli", organisation, email=options["coordinator"], role=Role.COORDINATOR
                     )
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from None
+            raise CommandError(
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            ) from None
         self.stdout.write(f"created {organisation.slug}")
         if token:
-            self.stdout.write(f"coordinator invitation: {settings.BASE_URL}{reverse('accept-invitation', args=[token])}")
+            link = settings.BASE_URL + reverse("accept-invitation", args=[token])
+            self.stdout.write(f"coordinator invitation: {link}")

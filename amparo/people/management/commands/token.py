@@ -26,7 +26,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         verb = options["verb"]
         if verb == "revoke":
-            token = ApiToken.objects.filter(prefix=options["prefix"], revoked_at__isnull=True).first()
+            token = ApiToken.objects.filter(
+                prefix=options["prefix"], revoked_at__isnull=True
+            ).first()
             if token is None:
                 raise CommandError(f"no active token starts with {options['prefix']}")
             actions.revoke_api_token("cli", token)
@@ -41,4 +43,6 @@ class Command(BaseCommand):
         else:
             for token in ApiToken.objects.filter(user=user).order_by("created_at"):
                 state = "revoked" if token.revoked_at else "active"
-                self.stdout.write(f"{token.prefix}  {state}  {token.name}  {token.created_at:%Y-%m-%d}")
+                self.stdout.write(
+                    f"{token.prefix}  {state}  {token.name}  {token.created_at:%Y-%m-%d}"
+                )
