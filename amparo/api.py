@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from ninja import NinjaAPI
 from ninja.security import HttpBearer
 
@@ -19,6 +20,8 @@ class BearerToken(HttpBearer):
         if user is None:
             return None
         request.user = user
+        # Messages (validation errors included) follow the account's language.
+        translation.activate(user.language)
         return user
 
 
