@@ -33,9 +33,11 @@ api = NinjaAPI(
     docs_url=None,
 )
 
+from amparo.alerts.api import router as alerts_router  # noqa: E402
 from amparo.people.api import router as people_router  # noqa: E402
 
 api.add_router("/", people_router)
+api.add_router("/v1/alerts", alerts_router)
 
 
 @api.exception_handler(ValidationError)

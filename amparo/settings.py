@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from amparo.core.env import (
@@ -16,6 +17,7 @@ from amparo.core.env import (
     env_str,
     require_secret,
 )
+from amparo.core.keyformat import check_master_key_format
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -32,6 +34,7 @@ MASTER_KEY = env_secret("AMPARO_MASTER_KEY")
 if not DEBUG:
     require_secret("SECRET_KEY", SECRET_KEY)
     require_secret("AMPARO_MASTER_KEY", MASTER_KEY)
+    check_master_key_format(MASTER_KEY)
 elif not SECRET_KEY:
     SECRET_KEY = "insecure-debug-only-key"  # noqa: S105 - only ever used with AMPARO_DEBUG on
 
@@ -76,8 +79,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "amparo.core.middleware.PrivatePagesMiddleware",
     "amparo.people.middleware.UserLanguageMiddleware",
     "amparo.people.middleware.RequireMFAMiddleware",
+    "amparo.people.middleware.DuressMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -105,7 +110,12 @@ TEMPLATES = [
 
 # Database: SQLite in WAL mode by default, PostgreSQL through DATABASE_URL.
 CONN_MAX_AGE = env_int("AMPARO_CONN_MAX_AGE", 600)
-DATABASE_URL = env_str("DATABASE_URL")
+DATABASE_URL = env_secret("DATABASE_URL")
+# FULL: a commit is on disk before Amparo answers (DESIGN.md 2: nothing is lost), even
+# across a power cut. NORMAL is faster and survives a crash of the process, not of the host.
+SQLITE_SYNCHRONOUS = env_str("AMPARO_SQLITE_SYNCHRONOUS", "FULL").upper()
+if SQLITE_SYNCHRONOUS not in {"FULL", "NORMAL", "EXTRA"}:
+    raise ImproperlyConfigured("AMPARO_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
@@ -125,7 +135,7 @@ else:
                 "timeout": 10,
                 "init_command": (
                     "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=NORMAL;"
+                    f"PRAGMA synchronous={SQLITE_SYNCHRONOUS};"
                     "PRAGMA busy_timeout=10000;"
                     "PRAGMA foreign_keys=ON;"
                 ),
@@ -135,12 +145,29 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Installation-wide delivery channels (Apprise URLs; "{to}" becomes the recipient's address),
+# used by organisations that have not configured their own.
+AMPARO_CHANNEL_URLS = {
+    channel: url
+    for channel, url in {
+        "sms": env_secret("AMPARO_SMS_URL"),
+        "email": env_secret("AMPARO_EMAIL_URL"),
+        "webhook": env_secret("AMPARO_WEBHOOK_URL"),
+        "signal": env_secret("AMPARO_SIGNAL_URL"),
+        "telegram": env_secret("AMPARO_TELEGRAM_URL"),
+    }.items()
+    if url
+}
+# The heartbeat URL answers 503 when a worker loop has not beaten for this long.
+AMPARO_HEARTBEAT_STALE_SECONDS = env_int("AMPARO_HEARTBEAT_STALE_SECONDS", 30)
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "amparo.people.auth.DuressBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -176,6 +203,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 OTP_TOTP_ISSUER = "Amparo"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Transport security: on by default outside debug; a deployment behind a TLS proxy sets
 # AMPARO_BEHIND_TLS_PROXY so that Django trusts X-Forwarded-Proto.

@@ -5,7 +5,8 @@ from amparo.api import api
 
 urlpatterns = [
     path("", include("amparo.people.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("amparo.alerts.urls")),
+    path("", include("amparo.channels.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

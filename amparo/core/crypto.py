@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import transaction
 
 from amparo.core.env import MissingSetting
+from amparo.core.keyformat import decode_master_key
 
 PREFIX = "enc1"
 NONCE_BYTES = 12
@@ -54,12 +55,8 @@ def generate_master_key() -> str:
 
 
 def parse_master_key(text: str) -> bytes:
-    text = text.strip()
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raw = b""
-    if len(raw) != KEY_BYTES:
+    raw = decode_master_key(text)
+    if raw is None:
         raise CryptoError(
             "AMPARO_MASTER_KEY must be 32 random bytes in urlsafe base64 "
             "(make one with `amparo keygen`)"
@@ -222,3 +219,27 @@ def open_sealed(scope: str, sealed: str, aad: bytes) -> bytes:
         raise UndecryptableValue(
             "a sealed value does not open here: it was altered or moved from another row"
         ) from None
+
+
+def blind_index(scope: str, value: str) -> str:
+    """A keyed digest for finding a sealed value by equality (a phone number) without
+    storing it readably. Keyed by the scope's first data key, which rotation keeps."""
+    from cryptography.hazmat.primitives import hashes, hmac
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    from amparo.core.models import DataKey
+
+    first = (
+        DataKey.objects.filter(scope=scope)
+        .order_by("version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    if first is None:
+        raise CryptoError(f"no data key exists for {scope}")
+    index_key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"amparo blind index"
+    ).derive(keyring.key(scope, first))
+    mac = hmac.HMAC(index_key, hashes.SHA256())
+    mac.update(value.encode("utf-8"))
+    return mac.finalize().hex()

@@ -119,6 +119,13 @@ class _EncryptedMixin:
             "never filtered on or set by QuerySet.update()"
         )
 
+    def get_lookup(self, lookup_name: str) -> Any:
+        # Only "is it empty" can be asked of a sealed column; every other lookup would run
+        # against ciphertext and silently match nothing (or the wrong rows).
+        if lookup_name != "isnull":
+            raise TypeError(f"{self.name} is encrypted: it cannot be filtered on ({lookup_name})")
+        return super().get_lookup(lookup_name)  # type: ignore[misc]
+
     def value_to_string(self, obj: models.Model) -> str:
         # Serialisers (dumpdata, backups) get the sealed form, never the plaintext.
         raw = obj.__dict__.get(self.attname)

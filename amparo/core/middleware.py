@@ -38,3 +38,18 @@ class ContentSecurityPolicyMiddleware:
         )
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+class PrivatePagesMiddleware:
+    """Pages shown to a signed-in user are never stored by the browser or a proxy: a
+    seized device's cache must not hold people's names and places."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store, private"
+        return response

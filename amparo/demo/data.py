@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from amparo.channels.sms.actions import set_inbound_token
 from amparo.monitoring.layers import load_reference_layers
 from amparo.people import actions
 from amparo.people.models import (
@@ -257,6 +258,14 @@ class DemoUser:
     organisation: str
     title: str
     totp_secret: str | None
+    # The number this person's SMS commands come from (ALERTA, OK <code>, ...).
+    phone: str
+
+
+def demo_phone(country: str, index: int) -> str:
+    """Invented numbers in each country's format, one per demo person."""
+    prefix = {"PE": "+51 900 000", "BO": "+591 7000 0", "DK": "+45 2000 0"}[country]
+    return f"{prefix}{index:03d}"
 
 
 def _password() -> str:
@@ -299,19 +308,20 @@ def build(domain: str = "demo.amparo.invalid") -> dict[str, Any]:
                 preferred_language=language,
                 time_zone=org.time_zone,
                 email=email,
-                phone_numbers=[
-                    f"+51 982 {secrets.randbelow(900) + 100} {secrets.randbelow(900) + 100}"
-                ],
+                phone_numbers=[demo_phone(org.country, len(people))],
                 languages=["es"] if language == "es" else [language, "es"],
             )
         people[(slug, local)] = person
+        phone = (person.phone_numbers or [""])[0]
         totp = None
         if role != Role.DEFENDER:
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
             if device is None:
                 device = TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
             totp = base64.b32encode(device.bin_key).decode().rstrip("=")
-        users.append(DemoUser(email, password, [role], slug, TITLES.get((slug, local), ""), totp))
+        users.append(
+            DemoUser(email, password, [role], slug, TITLES.get((slug, local), ""), totp, phone)
+        )
 
     _chain(people)
     for slug in ("federacion-mdd", "puesto-tambopata"):
@@ -335,8 +345,12 @@ def build(domain: str = "demo.amparo.invalid") -> dict[str, Any]:
             user = User.objects.get(email=f"{local}@{slug}.{domain}")
             _token, secret = actions.create_api_token(ACTOR, user, "demo scripts")
             tokens[slug] = secret
+    # Each organisation's token for the generic inbound SMS webhook
+    # (POST /channels/sms/generic/<slug>/?token=... with From and Body).
+    sms_tokens = {slug: set_inbound_token(ACTOR, org) for slug, org in organisations.items()}
     return {
         "users": [u.__dict__ for u in users],
+        "sms_tokens": sms_tokens,
         "organisations": [
             {"slug": o.slug, "name": o.name, "kind": o.kind, "country": o.country}
             for o in organisations.values()

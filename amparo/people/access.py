@@ -40,6 +40,10 @@ class OrgContext:
     user: Any
     roles: frozenset[str]
 
+    @property
+    def role_labels(self) -> list[str]:
+        return sorted(str(Role(role).label) for role in self.roles)
+
     def has_any(self, roles: frozenset[str]) -> bool:
         return bool(self.roles & roles)
 
@@ -110,6 +114,8 @@ def access_person_by_id(ctx: OrgContext, person_id: Any) -> Person:
         not_found()
     if person.organisation_id != ctx.organisation.pk:
         not_found()
+    if person.archived_at is not None:
+        not_found()
     if not ctx.can_read_people and person.user_id != ctx.user.pk:
         not_found()
     return person
@@ -127,6 +133,8 @@ def access_directory_entry_by_id(ctx: OrgContext, entry_id: Any) -> DirectoryEnt
         not_found()
     if entry.organisation_id != ctx.organisation.pk:
         not_found()
+    if entry.archived_at is not None:
+        not_found()
     if not ctx.has_any(DIRECTORY_READERS):
         not_found()
     return entry
@@ -143,6 +151,8 @@ def access_safe_house_by_id(ctx: OrgContext, safe_house_id: Any) -> SafeHouse:
     if safe_house is None:
         not_found()
     if safe_house.organisation_id != ctx.organisation.pk:
+        not_found()
+    if safe_house.archived_at is not None:
         not_found()
     if not ctx.can_see_safe_houses:
         not_found()

@@ -11,11 +11,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from amparo.core import audit
-from amparo.core.crypto import keyring
+from amparo.core.crypto import blind_index, keyring
 from amparo.people.models import (
     ApiToken,
     DirectoryCategory,
@@ -25,12 +26,17 @@ from amparo.people.models import (
     MentalHealthSpecialty,
     Organisation,
     Person,
+    PhoneIndex,
     Role,
     SafeHouse,
     User,
     new_session_salt,
     org_scope,
+    phone_index_values,
 )
+
+# Sent inside the creating transaction; other apps add their defaults (alert policies).
+organisation_created = Signal()
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-]{2,22}$")
 INVITATION_DAYS = 7
@@ -118,6 +124,7 @@ def create_organisation(
     organisation.save()
     # The organisation's data key is born in the same transaction as the organisation.
     keyring.create(org_scope(organisation.pk))
+    organisation_created.send(sender=Organisation, organisation=organisation, actor=actor)
     audit.record(
         actor,
         "organisation.created",
@@ -191,6 +198,22 @@ def set_language(actor: Any, user: User, language: str) -> None:
     User.objects.filter(pk=user.pk).update(language=language)
     user.language = language
     audit.record(actor, "user.language_changed", user, details={"language": language})
+
+
+@transaction.atomic
+def set_duress_password(actor: Any, user: User, duress_password: str) -> None:
+    """Set (or, with an empty value, clear) the duress password."""
+    from django.contrib.auth.hashers import make_password
+
+    if duress_password and user.check_password(duress_password):
+        raise ValidationError(
+            {"duress_password": _("The duress password must differ from your password.")}
+        )
+    if duress_password and len(duress_password) < 6:
+        raise ValidationError({"duress_password": _("Use at least 6 characters.")})
+    user.duress_password = make_password(duress_password) if duress_password else ""
+    user.save(update_fields=["duress_password"])
+    audit.record(actor, "user.duress_password_set", user, details={"set": bool(duress_password)})
 
 
 @transaction.atomic
@@ -318,10 +341,10 @@ def revoke_api_token(actor: Any, token: ApiToken) -> None:
 
 
 def _check_person(person: Person) -> None:
-    for number in person.phone_numbers or []:
-        _check_phone(str(number), "phone_numbers")
     if not isinstance(person.phone_numbers, list):
         raise ValidationError({"phone_numbers": _("Give a list of phone numbers.")})
+    for number in person.phone_numbers:
+        _check_phone(str(number), "phone_numbers")
     if not isinstance(person.languages, list):
         raise ValidationError({"languages": _("Give a list of languages.")})
     if person.user_id and person.user is not None:
@@ -332,6 +355,36 @@ def _check_person(person: Person) -> None:
             raise ValidationError({"user": _("That account is not a member of this organisation.")})
 
 
+def _index_phones(person: Person) -> None:
+    PhoneIndex.objects.filter(person=person).delete()
+    scope = org_scope(person.organisation_id)
+    digests = {
+        blind_index(scope, value)
+        for number in person.phone_numbers or []
+        for value in phone_index_values(str(number))
+    }
+    PhoneIndex.objects.bulk_create(
+        PhoneIndex(organisation_id=person.organisation_id, person=person, digest=d)
+        for d in sorted(digests)
+    )
+
+
+def find_person_by_phone(organisation: Organisation, number: str) -> Person | None:
+    scope = org_scope(organisation.pk)
+    digests = [blind_index(scope, value) for value in phone_index_values(number)]
+    if not digests:
+        return None
+    hit = (
+        PhoneIndex.objects.filter(organisation=organisation, digest__in=digests)
+        .select_related("person")
+        .order_by("digest")
+        .first()
+    )
+    if hit is None or hit.person.archived_at is not None:
+        return None
+    return hit.person
+
+
 @transaction.atomic
 def create_person(actor: Any, organisation: Organisation, **fields: Any) -> Person:
     person = Person(organisation=organisation)
@@ -339,6 +392,7 @@ def create_person(actor: Any, organisation: Organisation, **fields: Any) -> Pers
     _check_person(person)
     _validate(person, exclude=["supervisor"])
     person.save()
+    _index_phones(person)
     audit.record(actor, "person.created", person, organisation_id=organisation.pk)
     return person
 
@@ -351,6 +405,8 @@ def update_person(actor: Any, person: Person, **changes: Any) -> list[str]:
     _check_person(person)
     _validate(person, exclude=["supervisor"])
     person.save()
+    if "phone_numbers" in changed:
+        _index_phones(person)
     audit.record(actor, "person.updated", person, details={"fields": changed})
     return changed
 

@@ -182,5 +182,18 @@ class AcceptInvitationForm(forms.Form):
         return data
 
 
+class DuressPasswordForm(forms.Form):
+    duress_password = forms.CharField(
+        label=_("Duress password"),
+        required=False,
+        widget=forms.PasswordInput,
+        help_text=_(
+            "If someone forces you to sign in, use this password instead: you will see an "
+            "empty account, and your organisation gets a silent high alert. Leave empty to "
+            "remove it."
+        ),
+    )
+
+
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("What the token is for"), max_length=100)

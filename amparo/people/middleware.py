@@ -18,6 +18,9 @@ MFA_EXEMPT_PREFIXES = (
     "/i18n/",
     "/api/",
     "/invite/",
+    "/a/",
+    "/health/",
+    "/channels/",
 )
 
 
@@ -32,6 +35,25 @@ class UserLanguageMiddleware:
         if user is not None and user.is_authenticated and user.language:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
+        return self.get_response(request)
+
+
+class DuressMiddleware:
+    """A session opened with the duress password sees only a harmless page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if (
+            session is not None
+            and session.get("amparo_duress")
+            and not request.path.startswith(("/static/", "/accounts/logout/", "/accounts/mfa/"))
+        ):
+            from django.shortcuts import render
+
+            return render(request, "accounts/harmless.html")
         return self.get_response(request)
 
 

@@ -112,6 +112,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # Part of the session hash: changing it ends every session of this user at once.
     session_salt = models.CharField(max_length=32, default=new_session_salt)
+    # DESIGN.md section 7: a duress password (hashed like the password) signs in to a
+    # harmless view and silently raises a high alert.
+    duress_password = models.CharField(max_length=128, blank=True)
 
     objects = UserManager()
 
@@ -218,6 +221,9 @@ class Person(models.Model):
         blank=True,
         help_text=_("1 decides first in an emergency, 2 if 1 cannot be reached, and so on."),
     )
+    # Quiet hours, in the person's own time zone. They never mute a life-safety alert.
+    quiet_hours_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_hours_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -237,8 +243,50 @@ class Person(models.Model):
     def display_name(self) -> str:
         return f"{self.given_names} {self.family_names}".strip()
 
+    def in_quiet_hours(self, at: Any) -> bool:
+        if self.quiet_hours_start is None or self.quiet_hours_end is None:
+            return False
+        local = at.astimezone(zoneinfo.ZoneInfo(self.time_zone)).time()
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        if start <= end:
+            return start <= local < end
+        return local >= start or local < end  # across midnight, e.g. 22:00 to 06:00
+
     def encryption_scope(self) -> str:
         return org_scope(self.organisation_id)
+
+
+def phone_digits(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())
+
+
+def phone_index_values(number: str) -> list[str]:
+    """What a phone number is findable by: all its digits, and its last nine (a number
+    written without the country code still finds its person)."""
+    digits = phone_digits(number)
+    if len(digits) < 6:
+        return []
+    values = [f"full:{digits}"]
+    if len(digits) > 9:
+        values.append(f"tail:{digits[-9:]}")
+    else:
+        values.append(f"tail:{digits}")
+    return values
+
+
+class PhoneIndex(models.Model):
+    """Blind index of people's phone numbers (core.crypto.blind_index), so that an SMS
+    from a known number finds its person while the numbers stay sealed."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey("Person", on_delete=models.CASCADE, related_name="phone_index")
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "digest"])]
+
+    def __str__(self) -> str:
+        return f"phone index of {self.person_id}"
 
 
 class DirectoryCategory(models.TextChoices):
@@ -262,6 +310,13 @@ class DirectoryCategory(models.TextChoices):
     LANDLORD = "landlord", _("Landlord")
     ALTERNATIVE_CONTACT = "alternative_contact", _("Alternative emergency contact")
     SAFE_MEETING_POINT = "safe_meeting_point", _("Safe meeting point")
+    # Escalation targets beyond the organisation (reference, Strategy 2, line 2 and
+    # Strategy 6, line 2: ombudsman offices, defender networks, national and
+    # international protection).
+    OMBUDSMAN = "ombudsman", _("Ombudsman office")
+    DEFENDER_NETWORK = "defender_network", _("Regional defender network")
+    PROTECTION_MECHANISM = "protection_mechanism", _("National protection mechanism")
+    INTERNATIONAL_NETWORK = "international_network", _("International network")
 
 
 class MentalHealthSpecialty(models.TextChoices):

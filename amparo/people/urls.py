@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/settings/", views.account_settings, name="account-settings"),
     path("accounts/tokens/<str:token_id>/revoke/", views.revoke_token, name="revoke-token"),
     path("accounts/logout-everywhere/", views.log_out_everywhere, name="logout-everywhere"),
+    path("accounts/duress/", views.set_duress_password, name="duress-password"),
     path("invite/<str:token>/", views.accept_invitation, name="accept-invitation"),
     path(o, views.org_home, name="org-home"),
     path(o + "members/", views.members, name="members"),

@@ -32,6 +32,7 @@ from amparo.people.forms import (
     ApiTokenForm,
     ChainOfCommandForm,
     DirectoryEntryForm,
+    DuressPasswordForm,
     InvitationForm,
     LanguageForm,
     LoginForm,
@@ -177,6 +178,8 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             "tokens": tokens,
             "token_form": token_form,
             "new_token": new_token,
+            "duress_form": DuressPasswordForm(),
+            "has_duress": bool(user.duress_password),
         },
     )
 
@@ -519,3 +522,18 @@ def safe_house_edit(
             )
     title = _("Edit safe house") if safe_house else _("New safe house")
     return render(request, "form_page.html", {"ctx": ctx, "form": form, "title": title})
+
+
+@login_required
+@require_POST
+def set_duress_password(request: HttpRequest) -> HttpResponse:
+    form = DuressPasswordForm(request.POST)
+    if form.is_valid():
+        try:
+            user: Any = request.user
+            actions.set_duress_password(user, user, form.cleaned_data["duress_password"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Saved."))
+    return redirect("account-settings")

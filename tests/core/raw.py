@@ -55,3 +55,15 @@ def data_key_snapshot() -> list[tuple[str, int, bytes, str, Any]]:
         (k.scope, k.version, bytes(k.wrapped), k.master_key_id, k.retired_at)
         for k in DataKey.objects.order_by("scope", "version")
     ]
+
+
+def plaintext_snapshot() -> dict[tuple[str, str, str], Any]:
+    """Every encrypted value of every row, opened through the ORM."""
+    snapshot: dict[tuple[str, str, str], Any] = {}
+    for model in sealed_models():
+        for instance in model._base_manager.order_by("pk"):
+            for field in encrypted_fields(model):
+                snapshot[(model._meta.db_table, str(instance.pk), field.column)] = getattr(
+                    instance, field.attname
+                )
+    return snapshot

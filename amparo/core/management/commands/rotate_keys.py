@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from amparo.core import crypto
+from amparo.core import audit, crypto
 from amparo.core.fields import encrypted_fields, scope_of
 from amparo.core.models import DataKey
 
@@ -55,6 +55,17 @@ class Command(BaseCommand):
                     resealed = self._rotate_data_keys()
                 if new_master is not None:
                     self._rewrap(new_master)
+                audit.record(
+                    "cli",
+                    "keys.rotated",
+                    details={
+                        "data_keys": not options["master_only"],
+                        "new_master_key_id": crypto.master_key_id(new_master)
+                        if new_master
+                        else None,
+                        "values": sum(resealed.values()),
+                    },
+                )
         except crypto.CryptoError as exc:
             raise CommandError(f"{exc}. Nothing was changed.") from None
         finally:
@@ -86,7 +97,9 @@ class Command(BaseCommand):
             fields = encrypted_fields(model)
             if not fields:
                 continue
-            for instance in model._default_manager.all().iterator(chunk_size=500):
+            # Rows are locked while they are re-sealed, so an edit cannot be overwritten.
+            rows = model._default_manager.select_for_update().order_by("pk")
+            for instance in rows.iterator(chunk_size=500):
                 updates = {}
                 for field in fields:
                     raw = instance.__dict__.get(field.attname)

@@ -20,6 +20,7 @@ class Command(BaseCommand):
             "--workers", type=int, default=0, help="default: 2 per core, 1 on SQLite"
         )
         parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument("--access-log", action="store_true", help="log every request")
 
     def handle(self, *args: Any, **options: Any) -> None:
         sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
@@ -37,7 +38,8 @@ class Command(BaseCommand):
             str(options["threads"]),
             "--graceful-timeout",
             "10",
-            "--access-logfile",
-            "-",
         ]
+        # No access log unless asked: paths carry invitation and acknowledgement tokens.
+        if options["access_log"]:
+            argv += ["--access-logfile", "-"]
         os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn

@@ -1,0 +1,84 @@
+"""Outbound delivery through Apprise (DESIGN.md section 3): one well-kept library for
+SMS gateways, e-mail, Signal, Telegram and webhooks. No hand-written gateway clients."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import apprise
+from django.conf import settings
+
+from amparo.alerts.models import DeliveryChannel, OutboxMessage
+
+# Apprise's own timeouts: a hanging gateway must not hold the sender for long.
+CONNECT_TIMEOUT = 4
+READ_TIMEOUT = 8
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    ok: bool
+    error: str = ""
+    final: bool = False  # no retry can help (nothing configured, no address)
+
+
+class _CaptureErrors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def channel_url(message: OutboxMessage) -> str | None:
+    configured = (
+        DeliveryChannel.objects.filter(
+            organisation_id=message.organisation_id, channel=message.channel, enabled=True
+        )
+        .only("id", "organisation_id", "url")
+        .first()
+    )
+    if configured is not None:
+        return configured.url
+    return settings.AMPARO_CHANNEL_URLS.get(message.channel) or None
+
+
+def build_url(template: str, message: OutboxMessage) -> str:
+    url = template.replace("{to}", quote(message.address, safe="+@"))
+    joiner = "&" if "?" in url else "?"
+    extras = []
+    if "cto=" not in url:
+        extras.append(f"cto={CONNECT_TIMEOUT}")
+    if "rto=" not in url:
+        extras.append(f"rto={READ_TIMEOUT}")
+    if url.startswith(("json://", "jsons://", "form://", "forms://")):
+        # The receiver sees the idempotency key and can drop a repeat after a crash.
+        extras.append(f"+X-Amparo-Idempotency-Key={quote(message.idempotency_key)}")
+        extras.append(f"+X-Amparo-Channel={message.channel}")
+    return url + (joiner + "&".join(extras) if extras else "")
+
+
+def deliver(message: OutboxMessage, title: str = "Amparo") -> DeliveryResult:
+    template = channel_url(message)
+    if not template:
+        return DeliveryResult(False, f"no {message.channel} channel is configured", final=True)
+    if "{to}" in template and not message.address:
+        return DeliveryResult(False, "the recipient has no address for this channel", final=True)
+    notifier = apprise.Apprise()
+    if not notifier.add(build_url(template, message)):
+        return DeliveryResult(False, f"the {message.channel} channel URL is not valid", final=True)
+    capture = _CaptureErrors()
+    apprise_logger = logging.getLogger("apprise")
+    apprise_logger.addHandler(capture)
+    try:
+        ok = notifier.notify(title=title, body=message.body)
+    except Exception as exc:  # noqa: BLE001 - a plugin error must not kill the sender
+        return DeliveryResult(False, f"{type(exc).__name__}: {exc}"[:500])
+    finally:
+        apprise_logger.removeHandler(capture)
+    if ok:
+        return DeliveryResult(True)
+    return DeliveryResult(False, ("; ".join(capture.messages) or "delivery failed")[:500])

@@ -1,0 +1,129 @@
+"""``amparo worker``: the escalation clock, the auditor, the outbox sender and the task
+queue, as threads of one process. SIGTERM or SIGINT stops every loop cleanly: a step or
+a message in hand is finished (or its transaction rolled back), nothing is lost."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connection
+from django.db.utils import OperationalError
+
+from amparo.alerts import clock
+
+log = logging.getLogger("amparo.worker")
+
+
+class Command(BaseCommand):
+    help = "Run the background worker: escalation clock, auditor, outbox sender, task queue."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--interval", type=float, default=0.2, help="seconds between polls")
+        parser.add_argument("--senders", type=int, default=4, help="parallel deliveries")
+        parser.add_argument(
+            "--auditor-bound",
+            type=float,
+            default=5.0,
+            help="the auditor runs steps overdue by more than this many seconds",
+        )
+        parser.add_argument("--no-tasks", action="store_true", help="do not run the task queue")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        name = f"{socket.gethostname()}:{os.getpid()}"
+        stop = threading.Event()
+        interval = options["interval"]
+
+        def on_signal(signum: int, _frame: Any) -> None:
+            log.info("%s received: stopping", signal.Signals(signum).name)
+            stop.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+        senders = ThreadPoolExecutor(max_workers=options["senders"], thread_name_prefix="send")
+
+        def clock_loop() -> int:
+            return clock.run_due_steps(f"{name}/clock")
+
+        def auditor_loop() -> int:
+            return clock.run_due_steps(f"{name}/auditor", overdue_by=options["auditor_bound"])
+
+        def outbox_loop() -> int:
+            messages = clock.claim_messages(f"{name}/outbox", limit=options["senders"] * 4)
+            list(senders.map(_send_in_thread, messages))
+            return len(messages)
+
+        loops: list[tuple[str, Callable[[], int], float]] = [
+            ("clock", clock_loop, interval),
+            ("auditor", auditor_loop, max(1.0, interval)),
+            ("outbox", outbox_loop, interval),
+        ]
+        threads = [
+            threading.Thread(target=_loop, args=(f"{name}/{n}", n, f, i, stop), name=n, daemon=True)
+            for n, f, i in loops
+        ]
+        task_worker = None
+        if not options["no_tasks"]:
+            task_worker = _task_worker(name)
+            threads.append(threading.Thread(target=task_worker.run, name="tasks", daemon=True))
+        for thread in threads:
+            thread.start()
+        self.stdout.write(f"worker {name} running: {', '.join(t.name for t in threads)}")
+        stop.wait()
+        if task_worker is not None:
+            task_worker.running = False
+        for thread in threads:
+            thread.join(timeout=20)
+        senders.shutdown(wait=True)
+        self.stdout.write(f"worker {name} stopped")
+
+
+def _send_in_thread(message: Any) -> bool:
+    try:
+        return clock.send_message(message)
+    finally:
+        connection.close()
+
+
+def _loop(
+    beat_name: str, kind: str, work: Callable[[], int], interval: float, stop: threading.Event
+) -> None:
+    beats = 0
+    while not stop.is_set():
+        close_old_connections()
+        done = 0
+        try:
+            done = work()
+            if beats % max(1, int(2 / max(interval, 0.01))) == 0:
+                clock.beat(kind, worker=beat_name)
+            beats += 1
+        except OperationalError as exc:
+            log.warning("%s: database busy (%s); trying again", kind, exc)
+        except Exception:
+            log.exception("%s loop failed; trying again", kind)
+        if not done:
+            stop.wait(interval)
+    connection.close()
+
+
+def _task_worker(name: str) -> Any:
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    return Worker(
+        queue_names=["*"],
+        interval=1.0,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=f"{name}/tasks"[:64],
+        excluded_queue_names=[],
+    )
