@@ -27,6 +27,24 @@ def _demo_secrets() -> None:
         os.environ[f"{name}_FILE"] = str(path)
 
 
+def _demo_gateways(argv: list[str]) -> None:
+    """Point every channel that has no real gateway at the demo inbox of this server."""
+    port = "8000"
+    for flag in ("--port",):
+        if flag in argv and argv.index(flag) + 1 < len(argv):
+            port = argv[argv.index(flag) + 1]
+    host = "127.0.0.1"
+    if "--host" in argv and argv.index("--host") + 1 < len(argv):
+        host = argv[argv.index("--host") + 1]
+    os.environ.setdefault("AMPARO_DEMO_INBOX", "true")
+    os.environ.setdefault("AMPARO_BASE_URL", f"http://{host}:{port}")
+    for channel in ("sms", "email", "webhook", "signal", "telegram"):
+        os.environ.setdefault(
+            f"AMPARO_{channel.upper()}_URL",
+            f"json://{host}:{port}/demo/inbox/{channel}/?:to={{to}}",
+        )
+
+
 def _random_secret() -> str:
     import secrets
 
@@ -51,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
         # The demo serves plain HTTP on loopback: cookies marked Secure would never return.
         os.environ.setdefault("AMPARO_SECURE_COOKIES", "false")
         os.environ.setdefault("AMPARO_HSTS_SECONDS", "0")
+        _demo_gateways(argv)
     if len(argv) > 1 and argv[1] == "keygen":
         # Needs no settings: prints a fresh master key for AMPARO_MASTER_KEY.
         print(_master_key())

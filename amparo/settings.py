@@ -158,6 +158,8 @@ AMPARO_CHANNEL_URLS = {
     }.items()
     if url
 }
+# Only `amparo demo` sets this: /demo/inbox/ stands in for real SMS and e-mail gateways.
+AMPARO_DEMO_INBOX = env_bool("AMPARO_DEMO_INBOX", False)
 # The heartbeat URL answers 503 when a worker loop has not beaten for this long.
 AMPARO_HEARTBEAT_STALE_SECONDS = env_int("AMPARO_HEARTBEAT_STALE_SECONDS", 30)
 
@@ -249,5 +251,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("AMPARO_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "apprise": {"level": "WARNING"}},
 }

@@ -47,7 +47,7 @@ def channel_url(message: OutboxMessage) -> str | None:
 
 
 def build_url(template: str, message: OutboxMessage) -> str:
-    url = template.replace("{to}", quote(message.address, safe="+@"))
+    url = template.replace("{to}", quote(message.address, safe="@"))
     joiner = "&" if "?" in url else "?"
     extras = []
     if "cto=" not in url:

@@ -7,4 +7,9 @@ from django.http import HttpRequest
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """The organisation context of the page (set by views), for the role-aware menu."""
-    return {"org_ctx": getattr(request, "org_ctx", None)}
+    from django.conf import settings
+
+    return {
+        "org_ctx": getattr(request, "org_ctx", None),
+        "settings_demo_inbox": settings.AMPARO_DEMO_INBOX,
+    }

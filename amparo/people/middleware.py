@@ -21,6 +21,7 @@ MFA_EXEMPT_PREFIXES = (
     "/a/",
     "/health/",
     "/channels/",
+    "/demo/inbox/",
 )
 
 
