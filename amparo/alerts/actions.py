@@ -532,3 +532,30 @@ def _check_tier(organisation: Organisation, tier: dict[str, Any]) -> None:
         if kind == "partner" and Organisation.objects.filter(slug=target.get("slug")).exists():
             continue
         raise ValidationError({"tiers": _("Unknown target: %(target)s") % {"target": target}})
+
+
+@transaction.atomic
+def set_delivery_channel(actor: Any, organisation: Organisation, channel: str, url: str) -> None:
+    """Set (or with an empty URL remove) an organisation's own delivery channel."""
+    from amparo.alerts.models import DeliveryChannel
+
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Unknown channel.")})
+    existing = DeliveryChannel.objects.filter(organisation=organisation, channel=channel).first()
+    if not url:
+        if existing is not None:
+            existing.delete()
+        audit.record(actor, "delivery_channel.removed", organisation, details={"channel": channel})
+        return
+    if existing is None:
+        existing = DeliveryChannel(organisation=organisation, channel=channel)
+    existing.url = url
+    existing.enabled = True
+    existing.save()
+    audit.record(
+        actor,
+        "delivery_channel.set",
+        existing,
+        organisation_id=organisation.pk,
+        details={"channel": channel},
+    )

@@ -10,7 +10,8 @@ from urllib.parse import quote
 import apprise
 from django.conf import settings
 
-from amparo.alerts.models import DeliveryChannel, OutboxMessage
+from amparo.alerts.models import Channel, DeliveryChannel, OutboxMessage
+from amparo.alerts.sms import segments
 
 # Apprise's own timeouts: a hanging gateway must not hold the sender for long.
 CONNECT_TIMEOUT = 4
@@ -70,11 +71,18 @@ def deliver(message: OutboxMessage, title: str = "Amparo") -> DeliveryResult:
     notifier = apprise.Apprise()
     if not notifier.add(build_url(template, message)):
         return DeliveryResult(False, f"the {message.channel} channel URL is not valid", final=True)
+    # A long SMS goes out as parts cut where the encoding really counts (alerts.sms), so
+    # a gateway that does not concatenate still delivers every word.
+    parts = segments(message.body) if message.channel == Channel.SMS else [message.body]
     capture = _CaptureErrors()
     apprise_logger = logging.getLogger("apprise")
     apprise_logger.addHandler(capture)
+    ok = True
     try:
-        ok = notifier.notify(title=title, body=message.body)
+        for part in parts or [""]:
+            ok = bool(notifier.notify(title=title, body=part)) and ok
+            if not ok:
+                break
     except Exception as exc:  # noqa: BLE001 - a plugin error must not kill the sender
         return DeliveryResult(False, f"{type(exc).__name__}: {exc}"[:500])
     finally:

@@ -53,6 +53,8 @@ PERSON_FIELDS = frozenset(
         "preferred_language",
         "time_zone",
         "user",
+        "quiet_hours_start",
+        "quiet_hours_end",
     }
 )
 DIRECTORY_FIELDS = frozenset(

@@ -73,6 +73,21 @@ class PersonForm(forms.Form):
     time_zone = forms.ChoiceField(
         label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="America/Lima"
     )
+    quiet_hours_start = forms.TimeField(
+        label=_("Quiet hours from"),
+        required=False,
+        help_text=_("Local time. Life-threatening alerts still reach this person."),
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    quiet_hours_end = forms.TimeField(
+        label=_("Quiet hours until"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("quiet_hours_start") is None) != (data.get("quiet_hours_end") is None):
+            raise forms.ValidationError(_("Give both ends of the quiet hours, or neither."))
+        return data
 
     @classmethod
     def initial_from(cls, person: Person) -> dict[str, Any]:
@@ -86,6 +101,8 @@ class PersonForm(forms.Form):
             "community_role": person.community_role,
             "preferred_language": person.preferred_language,
             "time_zone": person.time_zone,
+            "quiet_hours_start": person.quiet_hours_start,
+            "quiet_hours_end": person.quiet_hours_end,
         }
 
     def clean_phone_numbers(self) -> list[str]:

@@ -278,7 +278,11 @@ def test_it_raises_a_high_panic_alert_from_an_unknown_number(
     assert exchange.reply.startswith(SAYS["alert"][language])
     assert alert.code in exchange.reply
     inbound = exchange.inbound
-    assert (inbound.command, inbound.outcome, inbound.alert_id) == ("panic", "alert_raised", alert.pk)
+    assert (inbound.command, inbound.outcome, inbound.alert_id) == (
+        "panic",
+        "alert_raised",
+        alert.pk,
+    )
     assert inbound.person is None
 
 
@@ -609,9 +613,7 @@ def test_a_typo_is_never_taken_for_a_command(client, gateways, open_alert, body,
 
 
 @pytest.mark.parametrize("body", ["OKAY {code}", "0K {code}", "OK{code}", "O.K. {code}"])
-def test_a_known_number_typing_a_near_miss_does_not_acknowledge(
-    client, gateways, open_alert, body
-):
+def test_a_known_number_typing_a_near_miss_does_not_acknowledge(client, gateways, open_alert, body):
     exchange = send_a(client, gateways, body.format(code=open_alert.code), sender=JOAO)
     assert exchange.reply == help_text("pt")
     open_alert.refresh_from_db()
