@@ -46,12 +46,20 @@ def new_code() -> str:
 
 
 def choose_policy(organisation: Organisation, kind: str, severity: str) -> EscalationPolicy:
-    for policy in EscalationPolicy.objects.filter(organisation=organisation).order_by(
-        "priority", "name"
-    ):
+    """The first matching policy by priority. An alert must never die for want of a
+    policy: with no match it takes the organisation's first policy, and an organisation
+    without any gets the reference's defaults."""
+    from amparo.alerts.policies import create_default_policies
+
+    policies = list(
+        EscalationPolicy.objects.filter(organisation=organisation).order_by("priority", "name")
+    )
+    if not policies:
+        policies = create_default_policies(organisation)
+    for policy in policies:
         if policy.matches(kind, severity):
             return policy
-    raise ValidationError(_("No escalation policy covers this alert."))
+    return policies[0]
 
 
 def plan_steps(snapshot: dict[str, Any], raised_at: datetime) -> list[dict[str, Any]]:
@@ -232,6 +240,7 @@ def _address(recipient: Recipient, channel: str) -> str:
 
 def make_ack_link(alert: Alert, recipient: Recipient, level: str) -> str:
     link = AckLink.objects.create(
+        organisation_id=alert.organisation_id,
         alert=alert,
         person=recipient.person,
         user=recipient.user,
@@ -262,6 +271,8 @@ def execute_step(step: AlertStep, worker: str = "") -> int:
     created = 0
     quiet = 0
     for recipient in recipients:
+        if recipient.person is not None and recipient.person.pk == alert.person_id:
+            continue  # the person at risk is not told of their own alert (duress stays silent)
         if (
             recipient.person is not None
             and not alert.life_safety
@@ -347,19 +358,32 @@ def acknowledge_alert(
     locked = Alert.objects.select_for_update().get(pk=alert.pk)
     if locked.state != AlertState.RAISED:
         return False
+    if is_subject(locked, actor):
+        # A seized phone must not be able to stop its own alert (DESIGN.md section 6:
+        # acknowledging is a person taking responsibility for someone at risk).
+        raise ValidationError(_("The person at risk cannot take their own alert."))
     now = timezone.now()
     user = actor if isinstance(actor, User) else None
     if not level:
         done = locked.steps.filter(state=StepState.DONE).order_by("-tier_position").first()
         level = done.level if done else Level.LOCAL
-    Alert.objects.filter(pk=locked.pk).update(
-        state=AlertState.ACKNOWLEDGED,
-        acknowledged_at=now,
-        acknowledged_by=user,
-        acknowledged_by_label=(label or (user.email if user else ""))[:200],
-        acknowledged_role=role[:40],
-        acknowledged_via=via[:20],
-        acknowledged_level=level,
+    locked.state = AlertState.ACKNOWLEDGED
+    locked.acknowledged_at = now
+    locked.acknowledged_by = user
+    locked.acknowledged_by_label = (label or (user.email if user else ""))[:200]
+    locked.acknowledged_role = role[:40]
+    locked.acknowledged_via = via[:20]
+    locked.acknowledged_level = level
+    locked.save(
+        update_fields=[
+            "state",
+            "acknowledged_at",
+            "acknowledged_by",
+            "acknowledged_by_label",
+            "acknowledged_role",
+            "acknowledged_via",
+            "acknowledged_level",
+        ]
     )
     cancelled = locked.steps.filter(state=StepState.PENDING).update(state=StepState.CANCELLED)
     OutboxMessage.objects.filter(alert=locked, state=OutboxState.PENDING, attempts=0).update(
@@ -379,6 +403,16 @@ def acknowledge_alert(
         },
     )
     return True
+
+
+def is_subject(alert: Alert, actor: Any) -> bool:
+    if alert.person_id is None:
+        return False
+    if isinstance(actor, Person):
+        return actor.pk == alert.person_id
+    if isinstance(actor, User):
+        return alert.person is not None and alert.person.user_id == actor.pk
+    return False
 
 
 def ack_link_from_token(token: str) -> AckLink | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from amparo.alerts import actions
 from amparo.alerts.delivery import deliver
@@ -89,13 +89,18 @@ def _run_one_step(worker: str, overdue_by: float) -> bool:
     return True
 
 
-def claim_messages(worker: str, limit: int = 20) -> list[OutboxMessage]:
+def claim_messages(
+    worker: str, limit: int = 20, lease_seconds: float = LEASE_SECONDS
+) -> list[OutboxMessage]:
+    """Lease up to ``limit`` messages that are due, or whose sender's lease ran out (a
+    sender that died). The lease must outlast the slowest delivery, or a live sender's
+    message would be sent twice."""
     now = timezone.now()
     ready = OutboxMessage.objects.filter(
         Q(state=OutboxState.PENDING, next_attempt_at__lte=now)
         | Q(state=OutboxState.SENDING, lease_until__lt=now)
     ).order_by("next_attempt_at")
-    lease_until = now + timedelta(seconds=LEASE_SECONDS)
+    lease_until = now + timedelta(seconds=lease_seconds)
     claimed: list[OutboxMessage] = []
     with transaction.atomic():
         if _postgres():
@@ -123,7 +128,9 @@ def claim_messages(worker: str, limit: int = 20) -> list[OutboxMessage]:
 def send_message(message: OutboxMessage) -> bool:
     title = "Amparo"
     if message.alert is not None:
-        title = f"Amparo {message.alert.get_severity_display()}: {message.alert.code}"
+        # The subject is part of the message: in the recipient's language, like the body.
+        with translation.override(message.language):
+            title = f"Amparo {message.alert.get_severity_display()}: {message.alert.code}"
     result = deliver(message, title=title)
     attempts = message.attempts + 1
     now = timezone.now()

@@ -3,7 +3,6 @@ SMS gateways, e-mail, Signal, Telegram and webhooks. No hand-written gateway cli
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -23,15 +22,6 @@ class DeliveryResult:
     ok: bool
     error: str = ""
     final: bool = False  # no retry can help (nothing configured, no address)
-
-
-class _CaptureErrors(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
 
 
 def channel_url(message: OutboxMessage) -> str | None:
@@ -74,19 +64,15 @@ def deliver(message: OutboxMessage, title: str = "Amparo") -> DeliveryResult:
     # A long SMS goes out as parts cut where the encoding really counts (alerts.sms), so
     # a gateway that does not concatenate still delivers every word.
     parts = segments(message.body) if message.channel == Channel.SMS else [message.body]
-    capture = _CaptureErrors()
-    apprise_logger = logging.getLogger("apprise")
-    apprise_logger.addHandler(capture)
-    ok = True
     try:
         for part in parts or [""]:
-            ok = bool(notifier.notify(title=title, body=part)) and ok
-            if not ok:
-                break
+            result = notifier.notify(title=title, body=part)
+            if not result:
+                # The warnings of this call only (Apprise keeps them per call): the worker
+                # sends from several threads at once, and a handler on the shared "apprise"
+                # logger would also catch other messages' errors, other organisations' too.
+                errors = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR")]
+                return DeliveryResult(False, ("; ".join(errors) or "delivery failed")[:500])
     except Exception as exc:  # noqa: BLE001 - a plugin error must not kill the sender
         return DeliveryResult(False, f"{type(exc).__name__}: {exc}"[:500])
-    finally:
-        apprise_logger.removeHandler(capture)
-    if ok:
-        return DeliveryResult(True)
-    return DeliveryResult(False, ("; ".join(capture.messages) or "delivery failed")[:500])
+    return DeliveryResult(True)

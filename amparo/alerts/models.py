@@ -164,7 +164,7 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    acknowledged_by_label = models.CharField(max_length=200, blank=True)
+    acknowledged_by_label = EncryptedTextField(blank=True, default="")
     acknowledged_role = models.CharField(max_length=40, blank=True)
     acknowledged_via = models.CharField(max_length=20, blank=True)
     acknowledged_level = models.CharField(max_length=16, blank=True)
@@ -251,7 +251,7 @@ class OutboxMessage(models.Model):
     )
     idempotency_key = models.CharField(max_length=200, unique=True)
     channel = models.CharField(max_length=12, choices=Channel.choices)
-    recipient_label = models.CharField(max_length=80)
+    recipient_label = EncryptedTextField()
     address = EncryptedTextField(blank=True, default="")
     body = EncryptedTextField()
     language = models.CharField(max_length=8, default="es")
@@ -270,7 +270,7 @@ class OutboxMessage(models.Model):
         indexes = [models.Index(fields=["state", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return f"{self.channel} to {self.recipient_label} ({self.state})"
+        return f"{self.channel} message ({self.state})"
 
     def encryption_scope(self) -> str:
         return org_scope(self.organisation_id)
@@ -307,10 +307,11 @@ class AckLink(models.Model):
     """A signed, single-use, expiring acknowledgement link sent in a message."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="ack_links")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True)
     user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True)
-    label = models.CharField(max_length=200)
+    label = EncryptedTextField()
     role = models.CharField(max_length=40, blank=True)
     level = models.CharField(max_length=16, blank=True)
     expires_at = models.DateTimeField()
@@ -318,6 +319,9 @@ class AckLink(models.Model):
 
     def __str__(self) -> str:
         return f"ack link {self.pk}"
+
+    def encryption_scope(self) -> str:
+        return org_scope(self.organisation_id)
 
 
 class AlertShare(models.Model):

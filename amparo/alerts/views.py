@@ -41,6 +41,9 @@ from amparo.people.access import OrgContext
 from amparo.people.models import Organisation
 from amparo.people.views import _form_errors_from, org_view
 
+# PanicForm.message's max_length: an overlong message is cut there, not refused.
+PANIC_MESSAGE_CHARS = 500
+
 
 def _role_label(ctx: OrgContext) -> str:
     return ",".join(sorted(ctx.roles))
@@ -49,14 +52,22 @@ def _role_label(ctx: OrgContext) -> str:
 @org_view
 def panic(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
     """One tap: a plain form POST that works without JavaScript (DESIGN.md section 8)."""
-    form = PanicForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    # Bound even when empty: a bare POST (no location, no words) is a panic too.
+    form = PanicForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        # The alert goes out whatever else is wrong with the form: a location the phone
+        # garbled (or a message too long) must never turn a panic away. A field that does
+        # not validate is dropped; the message is cut to its limit.
+        form.is_valid()
+        message = form.cleaned_data.get("message")
+        if message is None:
+            message = request.POST.get("message", "")[:PANIC_MESSAGE_CHARS]
         alert = actions.raise_alert(
             request.user,
             ctx.organisation,
             kind=AlertKind.PANIC,
             severity=Severity.HIGH,
-            message=form.cleaned_data["message"],
+            message=message,
             person=people_access.own_profile(ctx),
             location=form.location(),
             source="web",
@@ -127,7 +138,12 @@ def detail(request: HttpRequest, ctx: OrgContext, alert_id: str) -> HttpResponse
 def acknowledge(request: HttpRequest, ctx: OrgContext, alert_id: str) -> HttpResponse:
     alert = access.access_alert_by_id(ctx, alert_id)
     people_access.require(ctx, access.can_respond(ctx))
-    if actions.acknowledge_alert(request.user, alert, via="web", role=_role_label(ctx)):
+    try:
+        taken = actions.acknowledge_alert(request.user, alert, via="web", role=_role_label(ctx))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("alert-detail", slug=ctx.organisation.slug, alert_id=alert.pk)
+    if taken:
         messages.success(request, _("You took responsibility for this alert. Escalation stopped."))
     else:
         messages.info(request, _("Someone already took responsibility for this alert."))
@@ -263,6 +279,10 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
     if link is None:
         return render(request, "alerts/ack_invalid.html", status=404)
     if request.method == "POST":
+        if link.alert.state != AlertState.RAISED:
+            # Someone else took it first: say so, never "the alert is yours now".
+            context = {"link": link, "alert": link.alert}
+            return render(request, "alerts/ack_confirm.html", context, status=409)
         alert = actions.acknowledge_by_link(token)
         if alert is None:
             return render(request, "alerts/ack_invalid.html", status=404)

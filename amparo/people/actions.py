@@ -32,6 +32,7 @@ from amparo.people.models import (
     User,
     new_session_salt,
     org_scope,
+    phone_digits,
     phone_index_values,
 )
 
@@ -373,7 +374,11 @@ def _index_phones(person: Person) -> None:
 
 def find_person_by_phone(organisation: Organisation, number: str) -> Person | None:
     scope = org_scope(organisation.pk)
-    digests = [blind_index(scope, value) for value in phone_index_values(number)]
+    values = phone_index_values(number)
+    if number.strip().startswith("+") or len(phone_digits(number)) > 10:
+        # A number with its country code must match whole: +44 ... is not +51 ...
+        values = [v for v in values if v.startswith("full:")]
+    digests = [blind_index(scope, value) for value in values]
     if not digests:
         return None
     hit = (

@@ -11,6 +11,12 @@ import subprocess
 import pytest
 from django.db import connection
 
+from django.core import signing
+
+from amparo.alerts import actions as alert_actions
+from amparo.alerts import clock
+from amparo.alerts.models import AckLink, OutboxMessage
+from amparo.channels.sms.actions import receive_sms
 from amparo.core.models import AuditEntry
 from amparo.people import actions
 
@@ -33,6 +39,9 @@ SECRETS = [
     "-69.189765",
     "Doña Teófila",
     "Entrar por la puerta de atrás",
+    "Hombres armados en el embarcadero",
+    "-12.61234",
+    "vienen por mí esta noche",
 ]
 # Plain columns of the same rows: they must show up, or the dump did not see the rows.
 VISIBLE = ["org-raw-dump", "Región Madre de Dios"]
@@ -57,7 +66,11 @@ def make_records() -> None:
         home_area="Comunidad Nativa Boca Pariamanu",
         languages=["Asháninka"],
     )
-    boss = actions.create_person("test", org, given_names="Doña Teófila")
+    focal_user = actions.create_user("test", email="focal-raw@example.org", password=None)
+    actions.add_membership("test", org, focal_user, "focal_point")
+    boss = actions.create_person(
+        "test", org, given_names="Doña Teófila", user=focal_user, phone_numbers=["+51 984 303 7781"]
+    )
     actions.set_chain_of_command("test", person, supervisor=boss, emergency_rank=1)
     actions.create_directory_entry(
         "test",
@@ -79,6 +92,25 @@ def make_records() -> None:
         location={"lat": -12.593412, "lon": -69.189765},
         contact="+51 982 555 0199",
         notes="Entrar por la puerta de atrás",
+    )
+    # An alert about Zoila, its first step executed (outbox rows, acknowledgement links),
+    # acknowledged by link, and an SMS from her number.
+    alert = alert_actions.raise_alert(
+        "test",
+        org,
+        kind="panic",
+        severity="high",
+        person=person,
+        message="Hombres armados en el embarcadero",
+        location={"lat": -12.61234, "lon": -69.2},
+    )
+    clock.run_due_steps("test")
+    assert OutboxMessage.objects.filter(alert=alert).exists()
+    link = AckLink.objects.filter(alert=alert).first()
+    assert link is not None
+    alert_actions.acknowledge_by_link(signing.dumps(str(link.pk), salt=alert_actions.ACK_SALT))
+    receive_sms(
+        org, sender="+51 982 555 0199", body="AYUDA vienen por mí esta noche", via="generic"
     )
     assert AuditEntry.objects.filter(organisation_id=org.pk).count() >= 6
 

@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from amparo.alerts import actions as alert_actions
+from amparo.alerts.access import RESPONDERS
 from amparo.alerts.models import Alert, AlertKind, AlertState, Severity
 from amparo.channels.models import InboundSms, SmsGateway
 from amparo.channels.sms.commands import Kind, help_text, parse
@@ -139,9 +140,15 @@ def _act(
                 _("No open alert has the code %(code)s.") % {"code": command.code},
                 None,
             )
-        roles = Membership.objects.filter(
-            organisation=organisation, user_id=person.user_id
-        ).values_list("role", flat=True)
+        roles = set(
+            Membership.objects.filter(
+                organisation=organisation, user_id=person.user_id
+            ).values_list("role", flat=True)
+        )
+        # The same rule as the pages: only a responder takes an alert, and never the
+        # person it is about (a seized phone must not stop its own escalation).
+        if not roles & RESPONDERS or open_alert.person_id == person.pk:
+            return "ack_refused", _("This number cannot take this alert."), None
         alert_actions.acknowledge_alert(
             actor, open_alert, via="sms", label=person.display_name, role=",".join(sorted(roles))
         )

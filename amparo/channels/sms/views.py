@@ -14,21 +14,21 @@ from twilio.request_validator import RequestValidator
 
 from amparo.channels.models import SmsGateway
 from amparo.channels.sms.actions import hash_token, receive_sms
-from amparo.core.access import not_found
 from amparo.people.models import Organisation
 
 
-def _organisation(slug: str) -> Organisation:
-    organisation = Organisation.objects.filter(slug=slug).first()
-    if organisation is None:
-        not_found()
-    return organisation
+def _organisation(slug: str) -> Organisation | None:
+    # An unknown organisation answers like a bad token, so the webhook does not tell an
+    # outsider which organisations exist.
+    return Organisation.objects.filter(slug=slug).first()
 
 
 @csrf_exempt
 @require_POST
 def generic(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = _organisation(slug)
+    if organisation is None:
+        return HttpResponseForbidden("bad token")
     gateway = SmsGateway.objects.filter(organisation=organisation).first()
     token = request.GET.get("token", "")
     if (
@@ -50,6 +50,8 @@ def generic(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def twilio(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = _organisation(slug)
+    if organisation is None:
+        return HttpResponseForbidden("bad signature")
     gateway = SmsGateway.objects.filter(organisation=organisation).first()
     auth_token = gateway.twilio_auth_token if gateway is not None else ""
     if not auth_token:

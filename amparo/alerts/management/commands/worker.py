@@ -34,6 +34,13 @@ class Command(BaseCommand):
             default=5.0,
             help="the auditor runs steps overdue by more than this many seconds",
         )
+        parser.add_argument(
+            "--lease-seconds",
+            type=float,
+            default=clock.LEASE_SECONDS,
+            help="how long a message in hand is reserved; after that (its sender died) "
+            "another worker sends it; keep it longer than the slowest delivery",
+        )
         parser.add_argument("--no-tasks", action="store_true", help="do not run the task queue")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -57,7 +64,11 @@ class Command(BaseCommand):
             return clock.run_due_steps(f"{name}/auditor", overdue_by=options["auditor_bound"])
 
         def outbox_loop() -> int:
-            messages = clock.claim_messages(f"{name}/outbox", limit=options["senders"] * 4)
+            messages = clock.claim_messages(
+                f"{name}/outbox",
+                limit=options["senders"] * 4,
+                lease_seconds=options["lease_seconds"],
+            )
             list(senders.map(_send_in_thread, messages))
             return len(messages)
 
