@@ -205,7 +205,9 @@ def resolve_targets(alert: Alert, tier: dict[str, Any]) -> tuple[list[Recipient]
                     ),
                 )
         elif kind == "person":
-            named = Person.objects.filter(organisation=org, pk=target.get("id")).first()
+            named = Person.objects.filter(
+                organisation=org, pk=target.get("id"), archived_at__isnull=True
+            ).first()
             if named is not None:
                 recipients.setdefault(f"person:{named.pk}", _person_recipient(named))
         elif kind == "directory":
@@ -286,6 +288,10 @@ def execute_step(step: AlertStep, worker: str = "") -> int:
             address = _address(recipient, channel)
             if not address:
                 continue
+            if OutboxMessage.objects.filter(
+                idempotency_key=f"{step.pk}:{recipient.key}:{channel}"
+            ).exists():
+                continue  # written by an earlier run of this step: no second link
             ack_url = make_ack_link(alert, recipient, step.level) if channel != Channel.SMS else ""
             _title, body = alert_text(alert, channel, recipient.language, ack_url)
             created += _enqueue(
@@ -386,7 +392,7 @@ def acknowledge_alert(
         ]
     )
     cancelled = locked.steps.filter(state=StepState.PENDING).update(state=StepState.CANCELLED)
-    OutboxMessage.objects.filter(alert=locked, state=OutboxState.PENDING, attempts=0).update(
+    OutboxMessage.objects.filter(alert=locked, state=OutboxState.PENDING).update(
         state=OutboxState.CANCELLED
     )
     alert.refresh_from_db()
@@ -558,7 +564,9 @@ def _check_tier(organisation: Organisation, tier: dict[str, Any]) -> None:
             continue
         if (
             kind == "person"
-            and Person.objects.filter(organisation=organisation, pk=target.get("id")).exists()
+            and Person.objects.filter(
+                organisation=organisation, pk=target.get("id"), archived_at__isnull=True
+            ).exists()
         ):
             continue
         if kind == "directory" and (target.get("category") or target.get("id")):

@@ -144,7 +144,7 @@ def send_message(message: OutboxMessage) -> bool:
                 lease_until=None,
             )
         elif result.final or attempts >= MAX_ATTEMPTS:
-            OutboxMessage.objects.filter(pk=message.pk).update(
+            OutboxMessage.objects.filter(pk=message.pk, state=OutboxState.SENDING).update(
                 state=OutboxState.FAILED,
                 attempts=attempts,
                 last_error=result.error,
@@ -152,7 +152,7 @@ def send_message(message: OutboxMessage) -> bool:
             )
         else:
             delay = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
-            OutboxMessage.objects.filter(pk=message.pk).update(
+            OutboxMessage.objects.filter(pk=message.pk, state=OutboxState.SENDING).update(
                 state=OutboxState.PENDING,
                 attempts=attempts,
                 last_error=result.error,

@@ -37,7 +37,8 @@ def channel_url(message: OutboxMessage) -> str | None:
     return settings.AMPARO_CHANNEL_URLS.get(message.channel) or None
 
 
-def build_url(template: str, message: OutboxMessage) -> str:
+def build_url(template: str, message: OutboxMessage, part: str = "") -> str:
+    """The Apprise URL for one message (``part`` "2/3" for the parts of a long SMS)."""
     url = template.replace("{to}", quote(message.address, safe="@"))
     joiner = "&" if "?" in url else "?"
     extras = []
@@ -47,7 +48,10 @@ def build_url(template: str, message: OutboxMessage) -> str:
         extras.append(f"rto={READ_TIMEOUT}")
     if url.startswith(("json://", "jsons://", "form://", "forms://")):
         # The receiver sees the idempotency key and can drop a repeat after a crash.
-        extras.append(f"+X-Amparo-Idempotency-Key={quote(message.idempotency_key)}")
+        # Each part of a long SMS has a key of its own, so a receiver that drops repeats
+        # by key keeps every part.
+        key = message.idempotency_key + (f"#{part}" if part else "")
+        extras.append(f"+X-Amparo-Idempotency-Key={quote(key)}")
         extras.append(f"+X-Amparo-Channel={message.channel}")
     return url + (joiner + "&".join(extras) if extras else "")
 
@@ -58,14 +62,18 @@ def deliver(message: OutboxMessage, title: str = "Amparo") -> DeliveryResult:
         return DeliveryResult(False, f"no {message.channel} channel is configured", final=True)
     if "{to}" in template and not message.address:
         return DeliveryResult(False, "the recipient has no address for this channel", final=True)
-    notifier = apprise.Apprise()
-    if not notifier.add(build_url(template, message)):
-        return DeliveryResult(False, f"the {message.channel} channel URL is not valid", final=True)
     # A long SMS goes out as parts cut where the encoding really counts (alerts.sms), so
     # a gateway that does not concatenate still delivers every word.
     parts = segments(message.body) if message.channel == Channel.SMS else [message.body]
+    parts = parts or [""]
     try:
-        for part in parts or [""]:
+        for index, part in enumerate(parts, start=1):
+            notifier = apprise.Apprise()
+            label = f"{index}/{len(parts)}" if len(parts) > 1 else ""
+            if not notifier.add(build_url(template, message, label)):
+                return DeliveryResult(
+                    False, f"the {message.channel} channel URL is not valid", final=True
+                )
             result = notifier.notify(title=title, body=part)
             if not result:
                 # The warnings of this call only (Apprise keeps them per call): the worker

@@ -86,7 +86,7 @@ class PolicyForm(forms.Form):
 
 
 class TierForm(forms.Form):
-    level = forms.ChoiceField(label=_("Level"), choices=Level.choices)
+    level = forms.ChoiceField(label=_("Level"), choices=Level.choices, initial=Level.LOCAL)
     roles = forms.MultipleChoiceField(
         label=_("Roles"), choices=Role.choices, required=False, widget=forms.CheckboxSelectMultiple
     )

@@ -9,9 +9,8 @@ import shutil
 import subprocess
 
 import pytest
-from django.db import connection
-
 from django.core import signing
+from django.db import connection
 
 from amparo.alerts import actions as alert_actions
 from amparo.alerts import clock

@@ -12,9 +12,10 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from amparo.core import crypto
+from amparo.core.audit import verify_chain
 from amparo.core.crypto import generate_master_key, keyring, master_key_id, sealed_version
 from amparo.core.fields import encrypted_fields, scope_of
-from amparo.core.models import DataKey
+from amparo.core.models import AuditEntry, DataKey
 from amparo.people import actions
 from amparo.people.models import Person, SafeHouse
 from tests.core.raw import data_key_snapshot, plaintext_snapshot, sealed_models, sealed_snapshot
@@ -126,6 +127,7 @@ def test_it_keeps_sealing_new_values_under_the_new_key(records):
 def test_it_changes_nothing_with_a_wrong_master_key(records):
     raw_before = sealed_snapshot()
     keys_before = data_key_snapshot()
+    audit_before = AuditEntry.objects.count()
     with override_settings(MASTER_KEY=generate_master_key()):
         keyring.clear()
         with pytest.raises(CommandError) as refused:
@@ -134,6 +136,7 @@ def test_it_changes_nothing_with_a_wrong_master_key(records):
     assert re.search(r"master[ _]key", str(refused.value), re.IGNORECASE), str(refused.value)
     assert sealed_snapshot() == raw_before
     assert data_key_snapshot() == keys_before
+    assert AuditEntry.objects.count() == audit_before
     # And everything still opens with the right key.
     assert Person.objects.get(pk=records.defender_person.pk).given_names == "Rosa"
 
@@ -170,3 +173,11 @@ def test_it_refuses_an_unreadable_or_malformed_new_master_key_file(records, tmp_
         rotate(new_master_key_file=str(bad))
     assert data_key_snapshot() == keys_before
     assert sealed_snapshot() == raw_before
+
+
+def test_it_audits_a_rotation(records):
+    rotate()
+    entry = AuditEntry.objects.order_by("-seq").first()
+    assert entry.action == "keys.rotated"
+    assert entry.details["values"] == sum(1 for v in sealed_snapshot().values() if v is not None)
+    assert verify_chain()[1] == []

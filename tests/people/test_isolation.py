@@ -288,3 +288,22 @@ def test_it_answers_missing_malformed_and_forbidden_alike_in_the_api(
     ]
     assert {r.status_code for r in responses} == {404}
     assert len({json.dumps(r.json(), sort_keys=True) for r in responses}) == 1
+
+
+def test_it_answers_an_archived_record_like_a_missing_one(world, login, api_client, records):
+    from amparo.people import actions
+
+    actions.archive_person("test", records.person)
+    actions.archive_directory_entry("test", records.entry)
+    actions.archive_safe_house("test", records.safe_house)
+    c = login(world.coordinator)
+    for noun, pk in (
+        ("people", records.person.pk),
+        ("directory", records.entry.pk),
+        ("safe-houses", records.safe_house.pk),
+    ):
+        _same_404([c.get(f"/o/org-a/{noun}/{pk}/"), c.get(f"/o/org-a/{noun}/{random_id()}/")])
+        assert c.get(f"/o/org-a/{noun}/{pk}/edit/").status_code == 404
+        api = api_client(world.coordinator)
+        assert api.get(f"/api/orgs/org-a/{noun}/{pk}").status_code == 404
+        assert str(pk) not in {r["id"] for r in api.get(f"/api/orgs/org-a/{noun}").json()}

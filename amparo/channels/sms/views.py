@@ -58,7 +58,8 @@ def twilio(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponseForbidden("no Twilio account is configured")
     url = settings.BASE_URL + request.get_full_path()
     signature = request.headers.get("X-Twilio-Signature", "")
-    if not RequestValidator(auth_token).validate(url, request.POST.dict(), signature):
+    # The QueryDict itself, not .dict(): Twilio signs every value of a repeated parameter.
+    if not RequestValidator(auth_token).validate(url, request.POST, signature):
         return HttpResponseForbidden("bad signature")
     reply = receive_sms(
         organisation,
