@@ -48,6 +48,19 @@ def make_persona(organisation: Organisation, role: str, email: str) -> Persona:
     return Persona(user=user, organisation=organisation, role=role, device=device)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request: pytest.FixtureRequest) -> Any:
+    """Argon2 (the production hasher) costs about half a second per password on this
+    machine; the personas and every login hash one. Tests marked ``argon2`` keep it."""
+    if request.node.get_closest_marker("argon2"):
+        yield
+        return
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture
 def world(db: Any) -> World:
     org_a = actions.create_organisation(
