@@ -23,9 +23,13 @@ POSTGRES = [
     "DROP TRIGGER IF EXISTS core_auditentry_append_only ON core_auditentry",
     """CREATE TRIGGER core_auditentry_append_only BEFORE UPDATE OR DELETE ON core_auditentry
        FOR EACH ROW EXECUTE FUNCTION core_auditentry_append_only()""",
+    "DROP TRIGGER IF EXISTS core_auditentry_no_truncate ON core_auditentry",
+    """CREATE TRIGGER core_auditentry_no_truncate BEFORE TRUNCATE ON core_auditentry
+       FOR EACH STATEMENT EXECUTE FUNCTION core_auditentry_append_only()""",
 ]
 POSTGRES_DROP = [
     "DROP TRIGGER IF EXISTS core_auditentry_append_only ON core_auditentry",
+    "DROP TRIGGER IF EXISTS core_auditentry_no_truncate ON core_auditentry",
     "DROP FUNCTION IF EXISTS core_auditentry_append_only()",
 ]
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -343,7 +344,16 @@ def revoke_api_token(actor: Any, token: ApiToken) -> None:
 # People
 
 
+def _check_email(value: str, field: str) -> None:
+    if value:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValidationError({field: _("Enter a valid e-mail address.")}) from None
+
+
 def _check_person(person: Person) -> None:
+    _check_email(person.email, "email")
     if not isinstance(person.phone_numbers, list):
         raise ValidationError({"phone_numbers": _("Give a list of phone numbers.")})
     for number in person.phone_numbers:
@@ -473,6 +483,7 @@ def set_chain_of_command(
 
 
 def _check_directory_entry(entry: DirectoryEntry) -> None:
+    _check_email(entry.email, "email")
     _check_phone(entry.phone, "phone")
     if not isinstance(entry.specialties, list) or any(
         s not in MentalHealthSpecialty.values for s in entry.specialties

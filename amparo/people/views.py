@@ -89,6 +89,10 @@ def logout_view(request: HttpRequest) -> HttpResponseBase:
 @login_required
 def mfa_setup(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
+    if not user.is_verified() and TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        # A new device needs the second factor of the old one: a stolen password alone
+        # must not enrol the thief's phone.
+        return redirect(f"{reverse('mfa-verify')}?next={reverse('mfa-setup')}")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)

@@ -507,11 +507,6 @@ def test_it_refuses_raw_updates_and_deletes_in_the_database(world, capsys):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE is PostgreSQL's")
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG amparo/core/guards.py: the PostgreSQL trigger is FOR EACH ROW on UPDATE OR "
-    "DELETE, so TRUNCATE core_auditentry empties the log without tripping it",
-)
 def test_it_refuses_truncate_in_postgresql(world):
     with pytest.raises(DatabaseError), transaction.atomic():
         with connection.cursor() as cursor:

@@ -142,11 +142,6 @@ def test_it_refuses_a_code_that_is_not_digits(world):
     assert redirect_path(c.get("/o/org-a/")) == "/accounts/mfa/verify/"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG amparo/people/views.py mfa_setup: a password-only session of a user who "
-    "already has a confirmed device may enrol a second device and so skip the first",
-)
 def test_it_does_not_let_a_stolen_password_enrol_a_new_device(world):
     c = password_only(world.coordinator)
     response = c.get("/accounts/mfa/setup/")

@@ -163,11 +163,6 @@ def test_it_refuses_bad_input_in_the_api(world, api_client, case, language):
     assert counts() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG amparo/people/api.py PersonIn / models.Person.email: the API stores an e-mail "
-    "the page refuses (no e-mail validation below the form)",
-)
 def test_it_refuses_a_bad_email_in_the_api(world, api_client):
     c = api_client(world.coordinator)
     before = counts()
