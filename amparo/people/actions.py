@@ -385,7 +385,7 @@ def _index_phones(person: Person) -> None:
 def find_person_by_phone(organisation: Organisation, number: str) -> Person | None:
     scope = org_scope(organisation.pk)
     values = phone_index_values(number)
-    if number.strip().startswith("+") or len(phone_digits(number)) > 10:
+    if number.strip().startswith(("+", "00")) or len(phone_digits(number)) > 10:
         # A number with its country code must match whole: +44 ... is not +51 ...
         values = [v for v in values if v.startswith("full:")]
     digests = [blind_index(scope, value) for value in values]

@@ -257,7 +257,11 @@ class Person(models.Model):
 
 
 def phone_digits(number: str) -> str:
-    return "".join(ch for ch in number if ch.isdigit())
+    """The digits of a number; "00" before a country code is the same as "+"."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if number.strip().startswith("00"):
+        digits = digits[2:]
+    return digits
 
 
 def phone_index_values(number: str) -> list[str]:
