@@ -2,8 +2,8 @@
 HTTP: ``POST /channels/sms/generic/<org-slug>/?token=...`` with the form fields ``From``
 and ``Body`` answers the reply as plain text. Every message is stored sealed and
 answered in the sender's language; a known number maps to its person, an unknown
-number's ALERTA still raises an unverified high alert, and nothing crosses from one
-organisation to another."""
+number's ALERTA still raises an unverified high alert, only a responder's number takes
+an alert, and nothing crosses from one organisation to another."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ from amparo.people.models import Person
 from tests.core.raw import raw_column
 
 ROSA = "+51 982 111 222"  # the world's defender in org A, preferred language es
-JOAO = "+55 68 99911 2233"  # org A, writes Portuguese
-SAM = "+44 7700 900123"  # org A, writes English
+CARMEN = "+51 984 555 666"  # org A's security coordinator, writes Spanish
+JOAO = "+55 68 99911 2233"  # org A's focal point, writes Portuguese
+SAM = "+44 7700 900123"  # org A's supervisor, writes English
 LUCIA = "+591 7123 4567"  # org B
 STRANGER = "+51 999 000 111"  # nobody's number
 
@@ -36,6 +37,11 @@ SAYS = {
     "threat": {"es": "Amenaza recibida", "pt": "Ameaça recebida", "en": "Threat received"},
     "recorded": {"es": "Amenaza registrada", "pt": "Ameaça registrada", "en": "Threat recorded"},
     "ack": {"es": "Gracias: la alerta", "pt": "Obrigado: o alerta", "en": "Thank you: alert"},
+    "cannot_take": {
+        "es": "Este número no puede",
+        "pt": "Este número não pode",
+        "en": "This number cannot take this alert",
+    },
     "not_registered": {
         "es": "Este número no está registrado",
         "pt": "Este número não está cadastrado",
@@ -64,6 +70,7 @@ class Gateways:
     world: Any
     token_a: str
     token_b: str
+    carmen: Person
     joao: Person
     sam: Person
     lucia: Person
@@ -71,11 +78,22 @@ class Gateways:
 
 @pytest.fixture
 def gateways(world: Any) -> Gateways:
+    # The responders of org A have profiles with phone numbers: they take alerts by SMS.
+    carmen = people_actions.create_person(
+        "test",
+        world.org_a,
+        given_names="Carmen",
+        family_names="Quispe",
+        user=world.coordinator.user,
+        phone_numbers=[CARMEN],
+        preferred_language="es",
+    )
     joao = people_actions.create_person(
         "test",
         world.org_a,
         given_names="João",
         family_names="Ferreira",
+        user=world.focal_point.user,
         phone_numbers=[JOAO],
         preferred_language="pt",
     )
@@ -84,6 +102,7 @@ def gateways(world: Any) -> Gateways:
         world.org_a,
         given_names="Sam",
         family_names="Okafor",
+        user=world.supervisor.user,
         phone_numbers=[SAM],
         preferred_language="en",
     )
@@ -99,6 +118,7 @@ def gateways(world: Any) -> Gateways:
         world=world,
         token_a=sms_actions.set_inbound_token("test", world.org_a),
         token_b=sms_actions.set_inbound_token("test", world.org_b),
+        carmen=carmen,
         joao=joao,
         sam=sam,
         lucia=lucia,
@@ -219,9 +239,12 @@ def test_it_refuses_an_organisation_without_an_inbound_token(client, world):
     assert InboundSms.objects.count() == 0
 
 
-def test_it_answers_404_for_an_unknown_organisation(client, gateways):
-    exchange = send(client, "no-such-org", gateways.token_a, "ALERTA")
-    assert exchange.status == 404
+def test_an_unknown_organisation_looks_like_a_bad_token(client, gateways):
+    # The webhook does not tell an outsider which organisations exist.
+    unknown = send(client, "no-such-org", gateways.token_a, "ALERTA")
+    bad_token = send(client, "org-a", "wrong-token", "ALERTA")
+    assert unknown.status == bad_token.status == 403
+    assert unknown.reply == bad_token.reply
     assert InboundSms.objects.count() == 0
     assert Alert.objects.count() == 0
 
@@ -292,7 +315,7 @@ def test_it_raises_a_high_panic_alert_from_an_unknown_number(
         ROSA,
         "+51982111222",
         "51982111222",
-        "0051 982 111 222",
+        "+51 (982) 111-222",
         "982111222",
         "982 111 222",
         "982-111-222",
@@ -312,7 +335,9 @@ def test_it_maps_a_known_number_with_or_without_country_code_to_its_person(
     assert exchange.inbound.person == rosa
 
 
-@pytest.mark.parametrize("number", ["+51 982 111 223", "+52 982 111 222 9", "982111", "+51"])
+@pytest.mark.parametrize(
+    "number", ["+51 982 111 223", "+52 982 111 222 9", "+44 982 111 222", "982111", "+51"]
+)
 def test_it_does_not_take_a_near_miss_for_a_known_number(client, gateways, number):
     exchange = send_a(client, gateways, "ALERTA", sender=number)
     assert exchange.status == 200
@@ -435,9 +460,10 @@ def open_alert(gateways) -> Alert:
 @pytest.mark.parametrize(
     ("sender", "template", "language"),
     [
-        (ROSA, "OK {code}", "es"),
-        (ROSA, "  recibido   {lower}   voy en camino ", "es"),
-        (ROSA, "Recibído: {code}.", "es"),
+        (CARMEN, "OK {code}", "es"),
+        (CARMEN, "  recibido   {lower}   voy en camino ", "es"),
+        (CARMEN, "Recibído: {code}.", "es"),
+        (CARMEN, "RECEBIDO {code}", "es"),
         (JOAO, "RECEBIDO {code}", "pt"),
         (JOAO, "ok {lower}", "pt"),
         (SAM, "OK {code} on my way", "en"),
@@ -468,12 +494,53 @@ def test_a_known_number_acknowledges_an_open_alert(
     )
 
 
-def test_the_acknowledgement_names_the_persons_role(client, gateways, open_alert):
-    send_a(client, gateways, f"OK {open_alert.code}", sender=ROSA)
+def test_the_acknowledgement_names_the_person_and_role(client, gateways, open_alert):
+    send_a(client, gateways, f"OK {open_alert.code}", sender=CARMEN)
     open_alert.refresh_from_db()
-    assert open_alert.acknowledged_by == gateways.world.defender.user
-    assert open_alert.acknowledged_role == "defender"
-    assert open_alert.acknowledged_by_label == "Rosa Huamán"
+    assert open_alert.acknowledged_by == gateways.world.coordinator.user
+    assert open_alert.acknowledged_role == "coordinator"
+    assert open_alert.acknowledged_by_label == "Carmen Quispe"
+    assert open_alert.response_seconds is not None
+
+
+# Issue 3 point 5 and the alert pages: only a responder takes an alert. The reply for a
+# number that is known but may not take it is in the sender's language.
+@pytest.mark.parametrize(
+    "language",
+    [
+        "es",
+        "en",
+    ],
+)
+def test_a_known_number_without_a_responder_role_cannot_acknowledge(
+    client, gateways, open_alert, language
+):
+    # Rosa is a defender: known, but not a responder.
+    Person.objects.filter(pk=gateways.world.defender_person.pk).update(preferred_language=language)
+    exchange = send_a(client, gateways, f"OK {open_alert.code}", sender=ROSA)
+    assert_stored_and_answered(exchange, f"OK {open_alert.code}", sender=ROSA)
+    assert exchange.inbound.outcome == "ack_refused"
+    assert exchange.inbound.person == gateways.world.defender_person
+    open_alert.refresh_from_db()
+    assert open_alert.state == AlertState.RAISED
+    assert open_alert.steps.filter(state=StepState.PENDING).exists()
+    assert exchange.reply.startswith(SAYS["cannot_take"][language])
+
+
+def test_the_person_at_risk_cannot_acknowledge_their_own_alert(client, gateways):
+    # A seized phone must not stop its own escalation, even a responder's.
+    send_a(client, gateways, "HELP", sender=SAM)
+    alert = Alert.objects.get()
+    assert alert.person == gateways.sam
+    refused = send_a(client, gateways, f"OK {alert.code}", sender=SAM)
+    assert refused.inbound.outcome == "ack_refused"
+    assert refused.reply.startswith(SAYS["cannot_take"]["en"])
+    alert.refresh_from_db()
+    assert alert.state == AlertState.RAISED
+    taken = send_a(client, gateways, f"OK {alert.code}", sender=CARMEN)
+    assert taken.inbound.outcome == "acknowledged"
+    alert.refresh_from_db()
+    assert alert.state == AlertState.ACKNOWLEDGED
 
 
 @pytest.mark.parametrize(
@@ -497,7 +564,9 @@ def test_an_unknown_number_cannot_acknowledge(client, gateways, open_alert, temp
     assert exchange.inbound.outcome == "ack_refused"
 
 
-@pytest.mark.parametrize(("sender", "language"), [(ROSA, "es"), (JOAO, "pt"), (SAM, "en")])
+@pytest.mark.parametrize(
+    ("sender", "language"), [(ROSA, "es"), (CARMEN, "es"), (JOAO, "pt"), (SAM, "en")]
+)
 def test_an_unknown_code_acknowledges_nothing(client, gateways, open_alert, sender, language):
     exchange = send_a(client, gateways, "OK ZZZZ99", sender=sender)
     assert exchange.reply.startswith(SAYS["no_open_alert"][language])
@@ -508,17 +577,17 @@ def test_an_unknown_code_acknowledges_nothing(client, gateways, open_alert, send
 
 
 def test_a_second_acknowledgement_finds_no_open_alert(client, gateways, open_alert):
-    first = send_a(client, gateways, f"OK {open_alert.code}", sender=ROSA)
+    first = send_a(client, gateways, f"OK {open_alert.code}", sender=CARMEN)
     second = send_a(client, gateways, f"OK {open_alert.code}", sender=JOAO)
     assert first.reply.startswith(SAYS["ack"]["es"])
     assert second.reply.startswith(SAYS["no_open_alert"]["pt"])
     open_alert.refresh_from_db()
-    assert open_alert.acknowledged_by_label == "Rosa Huamán"
+    assert open_alert.acknowledged_by_label == "Carmen Quispe"
 
 
 def test_a_resolved_alert_cannot_be_acknowledged_by_sms(client, gateways, open_alert):
     alert_actions.resolve_alert(gateways.world.coordinator.user, open_alert, "falsa alarma")
-    exchange = send_a(client, gateways, f"OK {open_alert.code}", sender=ROSA)
+    exchange = send_a(client, gateways, f"OK {open_alert.code}", sender=CARMEN)
     assert exchange.inbound.outcome == "ack_unknown_code"
     open_alert.refresh_from_db()
     assert open_alert.state == AlertState.RESOLVED
