@@ -90,10 +90,16 @@ DEFAULTS: list[dict[str, Any]] = [
 ]
 
 
-def create_default_policies(organisation: Organisation) -> list[EscalationPolicy]:
+def create_default_policies(
+    organisation: Organisation, policy_model: Any = None, tier_model: Any = None
+) -> list[EscalationPolicy]:
+    """The reference's policies for one organisation. A data migration passes its
+    historical models; everything else uses the current ones."""
+    policy_model = policy_model or EscalationPolicy
+    tier_model = tier_model or PolicyTier
     policies = []
     for spec in DEFAULTS:
-        policy = EscalationPolicy.objects.create(
+        policy = policy_model.objects.create(
             organisation=organisation,
             name=spec["name"],
             description=spec["description"],
@@ -102,7 +108,7 @@ def create_default_policies(organisation: Organisation) -> list[EscalationPolicy
             priority=spec["priority"],
         )
         for position, tier in enumerate(spec["tiers"]):
-            PolicyTier.objects.create(
+            tier_model.objects.create(
                 policy=policy,
                 position=position,
                 level=str(tier["level"]),
