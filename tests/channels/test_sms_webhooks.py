@@ -315,6 +315,7 @@ def test_it_raises_a_high_panic_alert_from_an_unknown_number(
         ROSA,
         "+51982111222",
         "51982111222",
+        "0051 982 111 222",
         "+51 (982) 111-222",
         "982111222",
         "982 111 222",
@@ -507,10 +508,7 @@ def test_the_acknowledgement_names_the_person_and_role(client, gateways, open_al
 # number that is known but may not take it is in the sender's language.
 @pytest.mark.parametrize(
     "language",
-    [
-        "es",
-        "en",
-    ],
+    ["es", "pt", "en"],
 )
 def test_a_known_number_without_a_responder_role_cannot_acknowledge(
     client, gateways, open_alert, language
