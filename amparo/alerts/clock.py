@@ -14,11 +14,13 @@ receiver sees.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.utils import OperationalError
 from django.utils import timezone, translation
 
 from amparo.alerts import actions
@@ -38,6 +40,8 @@ MAX_ATTEMPTS = 8
 # Seconds to wait before attempt n+1 (n = attempts made so far).
 BACKOFF = [2, 5, 15, 30, 60, 120, 300, 600]
 STEP_RETRY_SECONDS = 10
+MARK_RETRIES = 20
+MARK_RETRY_SECONDS = 0.25
 
 
 def _postgres() -> bool:
@@ -134,6 +138,28 @@ def send_message(message: OutboxMessage) -> bool:
     result = deliver(message, title=title)
     attempts = message.attempts + 1
     now = timezone.now()
+    # Recording the outcome must not fail on a busy database: a delivered message left in
+    # "sending" would go out a second time when its lease ran out.
+    for retry in range(MARK_RETRIES):
+        try:
+            _mark(message, result, attempts, now)
+            break
+        except OperationalError:
+            if retry == MARK_RETRIES - 1:
+                raise
+            time.sleep(MARK_RETRY_SECONDS * (retry + 1))
+    if not result.ok:
+        log.warning("message %s (%s) not delivered: %s", message.pk, message.channel, result.error)
+    return result.ok
+
+
+def beat(name: str, **details: Any) -> None:
+    WorkerHeartbeat.objects.update_or_create(
+        name=name, defaults={"beat_at": timezone.now(), "details": details}
+    )
+
+
+def _mark(message: OutboxMessage, result: Any, attempts: int, now: Any) -> None:
     with transaction.atomic():
         if result.ok:
             OutboxMessage.objects.filter(pk=message.pk).update(
@@ -159,12 +185,3 @@ def send_message(message: OutboxMessage) -> bool:
                 next_attempt_at=now + timedelta(seconds=delay),
                 lease_until=None,
             )
-    if not result.ok:
-        log.warning("message %s (%s) not delivered: %s", message.pk, message.channel, result.error)
-    return result.ok
-
-
-def beat(name: str, **details: Any) -> None:
-    WorkerHeartbeat.objects.update_or_create(
-        name=name, defaults={"beat_at": timezone.now(), "details": details}
-    )
