@@ -3,6 +3,7 @@ policy edits. Each validates, saves and audits in one transaction."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -255,9 +256,26 @@ def make_ack_link(alert: Alert, recipient: Recipient, level: str) -> str:
     return settings.BASE_URL + reverse("alert-ack-link", args=[token])
 
 
-def execute_step(step: AlertStep, worker: str = "") -> int:
+class StepBatch:
+    """What the steps of one claimed batch share: the recipients a tier's targets resolve
+    to (the same people for every step of a policy's tier within the batch, which runs in
+    one transaction) and the audit entries, appended together at the end of the batch."""
+
+    def __init__(self) -> None:
+        self.targets: dict[tuple[Any, str], tuple[list[Recipient], list[str]]] = {}
+        self.audit: list[audit.Pending] = []
+
+    def resolve(self, alert: Alert, tier: dict[str, Any]) -> tuple[list[Recipient], list[str]]:
+        key = (alert.organisation_id, json.dumps(tier["targets"], sort_keys=True))
+        if key not in self.targets:
+            self.targets[key] = resolve_targets(alert, tier)
+        return self.targets[key]
+
+
+def execute_step(step: AlertStep, worker: str = "", batch: StepBatch | None = None) -> int:
     """Write the outbox rows of one claimed step; returns how many. Runs inside the
-    claiming transaction, so a crash leaves the step pending and nothing half-written."""
+    claiming transaction, so a crash leaves the step pending and nothing half-written.
+    With ``batch`` (the clock), its audit entry joins the batch's, written at its end."""
     alert = step.alert
     now = timezone.now()
     if alert.state != AlertState.RAISED:
@@ -265,7 +283,10 @@ def execute_step(step: AlertStep, worker: str = "") -> int:
         step.save(update_fields=["state"])
         return 0
     tier = next(t for t in alert.policy_snapshot["tiers"] if t["position"] == step.tier_position)
-    recipients, partners = resolve_targets(alert, tier)
+    recipients, partners = batch.resolve(alert, tier) if batch else resolve_targets(alert, tier)
+    # Written by an earlier run of this step (none, while a step commits whole; the check
+    # keeps a second run from making a second message or link).
+    written = set(OutboxMessage.objects.filter(step=step).values_list("idempotency_key", flat=True))
     for slug in partners:
         partner = Organisation.objects.filter(slug=slug).exclude(pk=alert.organisation_id).first()
         if partner is not None:
@@ -288,10 +309,8 @@ def execute_step(step: AlertStep, worker: str = "") -> int:
             address = _address(recipient, channel)
             if not address:
                 continue
-            if OutboxMessage.objects.filter(
-                idempotency_key=f"{step.pk}:{recipient.key}:{channel}"
-            ).exists():
-                continue  # written by an earlier run of this step: no second link
+            if f"{step.pk}:{recipient.key}:{channel}" in written:
+                continue
             ack_url = make_ack_link(alert, recipient, step.level) if channel != Channel.SMS else ""
             _title, body = alert_text(alert, channel, recipient.language, ack_url)
             created += _enqueue(
@@ -305,7 +324,7 @@ def execute_step(step: AlertStep, worker: str = "") -> int:
                 recipient.language,
                 now,
             )
-    if Channel.WEBHOOK in tier["channels"]:
+    if Channel.WEBHOOK in tier["channels"] and f"{step.pk}:webhook:webhook" not in written:
         _title, body = alert_text(alert, Channel.WEBHOOK, "es")
         created += _enqueue(alert, step, Channel.WEBHOOK, "webhook", "webhook", "", body, "es", now)
     step.state = StepState.DONE
@@ -314,12 +333,16 @@ def execute_step(step: AlertStep, worker: str = "") -> int:
     step.recipients = len(recipients)
     step.skipped_quiet = quiet
     step.save(update_fields=["state", "executed_at", "claimed_by", "recipients", "skipped_quiet"])
-    audit.record(
+    entry = audit.Pending(
         worker or "worker",
         "alert.step_executed",
         alert,
         details={"step": step.pk, "level": step.level, "messages": created, "quiet": quiet},
     )
+    if batch is not None:
+        batch.audit.append(entry)
+    else:
+        audit.record_many([entry])
     return created
 
 
@@ -335,8 +358,6 @@ def _enqueue(
     now: datetime,
 ) -> int:
     idempotency_key = f"{step.pk}:{key}:{channel}"
-    if OutboxMessage.objects.filter(idempotency_key=idempotency_key).exists():
-        return 0
     OutboxMessage.objects.create(
         organisation_id=alert.organisation_id,
         alert=alert,

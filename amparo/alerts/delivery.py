@@ -3,6 +3,7 @@ SMS gateways, e-mail, Signal, Telegram and webhooks. No hand-written gateway cli
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -56,8 +57,29 @@ def build_url(template: str, message: OutboxMessage, part: str = "") -> str:
     return url + (joiner + "&".join(extras) if extras else "")
 
 
-def deliver(message: OutboxMessage, title: str = "Amparo") -> DeliveryResult:
-    template = channel_url(message)
+_local = threading.local()
+
+
+def _notifier() -> apprise.Apprise:
+    """An empty Apprise instance of this thread's. Reused, because making one reads the
+    locale catalogues from disk; sending in the calling thread (``async_mode=False``),
+    because Apprise otherwise starts a thread pool for every notify(), and the outbox
+    already sends from a pool of its own."""
+    notifier = getattr(_local, "notifier", None)
+    if notifier is None:
+        notifier = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
+        _local.notifier = notifier
+    notifier.clear()
+    return notifier
+
+
+def deliver(
+    message: OutboxMessage, title: str = "Amparo", template: str | None = ""
+) -> DeliveryResult:
+    """Hand one message to its channel. ``template``: the channel's URL, read by the
+    caller (None: not configured); empty, it is read here."""
+    if template == "":
+        template = channel_url(message)
     if not template:
         return DeliveryResult(False, f"no {message.channel} channel is configured", final=True)
     if "{to}" in template and not message.address:
@@ -68,7 +90,7 @@ def deliver(message: OutboxMessage, title: str = "Amparo") -> DeliveryResult:
     parts = parts or [""]
     try:
         for index, part in enumerate(parts, start=1):
-            notifier = apprise.Apprise()
+            notifier = _notifier()
             label = f"{index}/{len(parts)}" if len(parts) > 1 else ""
             if not notifier.add(build_url(template, message, label)):
                 return DeliveryResult(

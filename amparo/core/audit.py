@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -70,35 +70,71 @@ def record(
 ) -> AuditEntry:
     """Append one entry. Call it inside the action's transaction, so the entry commits
     or rolls back with the change it describes."""
-    details = details or {}
-    object_type = obj._meta.label_lower if obj is not None else ""
-    object_id = str(obj.pk) if obj is not None else ""
-    if organisation_id is None and obj is not None:
-        organisation_id = getattr(obj, "organisation_id", None)
+    return record_many([Pending(actor, action, obj, organisation_id, details or {})])[0]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An entry to append later with ``record_many``: a batch of work (the escalation
+    clock) takes the chain's head lock once, at the end, instead of once per entry."""
+
+    actor: Any
+    action: str
+    obj: models.Model | None = None
+    organisation_id: UUID | str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def record_many(pending: list[Pending]) -> list[AuditEntry]:
+    """Append entries in order, in one statement, under one lock of the chain's head.
+    Call it inside the transaction of the changes the entries describe."""
+    if not pending:
+        return []
     with transaction.atomic():
         head = AuditHead.objects.select_for_update().get(pk=1)
-        seq = head.seq + 1
-        at = timezone.now()
-        label = actor_label(actor)
-        entry_hash = chain_hash(
-            head.last_hash,
-            canonical(seq, at, label, organisation_id, action, object_type, object_id, details),
-        )
-        entry = AuditEntry(
-            seq=seq,
-            at=at,
-            actor=label,
-            organisation_id=organisation_id,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            details=details,
-            prev_hash=head.last_hash,
-            entry_hash=entry_hash,
-        )
-        entry.save()
-        AuditHead.objects.filter(pk=1).update(seq=seq, last_hash=entry_hash)
-    return entry
+        seq, last_hash = head.seq, head.last_hash
+        entries = []
+        for item in pending:
+            obj = item.obj
+            object_type = obj._meta.label_lower if obj is not None else ""
+            object_id = str(obj.pk) if obj is not None else ""
+            organisation_id = item.organisation_id
+            if organisation_id is None and obj is not None:
+                organisation_id = getattr(obj, "organisation_id", None)
+            seq += 1
+            at = timezone.now()
+            label = actor_label(item.actor)
+            entry_hash = chain_hash(
+                last_hash,
+                canonical(
+                    seq,
+                    at,
+                    label,
+                    organisation_id,
+                    item.action,
+                    object_type,
+                    object_id,
+                    item.details,
+                ),
+            )
+            entries.append(
+                AuditEntry(
+                    seq=seq,
+                    at=at,
+                    actor=label,
+                    organisation_id=organisation_id,
+                    action=item.action,
+                    object_type=object_type,
+                    object_id=object_id,
+                    details=item.details,
+                    prev_hash=last_hash,
+                    entry_hash=entry_hash,
+                )
+            )
+            last_hash = entry_hash
+        AuditEntry.objects.bulk_create(entries)
+        AuditHead.objects.filter(pk=1).update(seq=seq, last_hash=last_hash)
+    return entries
 
 
 @dataclass(frozen=True)

@@ -422,10 +422,12 @@ class WorkerProcess:
 # the kill lands at a known point instead of wherever a timer happens to fall. It wraps two
 # functions of the real code, changing nothing else:
 # - ``actions.execute_step``: on the Nth step this process executes, after the step has
-#   written its outbox rows, ack links and audit entry but before the claiming transaction
-#   commits, it reports "paused <step id>" and sleeps: the test kills it there, mid-step.
-# - ``clock.send_message``: reports "sending <key>" before and "marked <key>" after, so the
-#   test knows which messages the process had in hand (sent, maybe, but not yet marked).
+#   written its outbox rows and ack links but before the claiming transaction (the batch
+#   of steps, with their audit entries) commits, it reports "paused <step id>" and
+#   sleeps: the test kills it there, mid-step.
+# - ``clock.attempt`` reports "sending <key>" before a delivery and ``clock.record``
+#   "marked <key>" once the outcome is committed, so the test knows which messages the
+#   process had in hand (sent, maybe, but not yet marked).
 # Reports are appended with O_APPEND writes, one line each, visible to the test at once.
 FAULT_HOOK = """
 import os
@@ -451,10 +453,11 @@ if _EVENTS:
             os.write(fd, (line + "\\n").encode())
 
         execute_step = actions.execute_step
-        send_message = clock.send_message
+        attempt = clock.attempt
+        record = clock.record
 
-        def paused_execute_step(step, worker=""):
-            created = execute_step(step, worker)
+        def paused_execute_step(step, worker="", batch=None):
+            created = execute_step(step, worker, batch)
             with lock:
                 executed[0] += 1
                 number = executed[0]
@@ -464,14 +467,22 @@ if _EVENTS:
             report(f"executed {step.pk}")
             return created
 
-        def reported_send_message(message):
+        def reported_attempt(message, template):
             report(f"sending {message.idempotency_key}")
-            ok = send_message(message)
-            report(f"marked {message.idempotency_key}")
-            return ok
+            return attempt(message, template)
+
+        def reported_record(outcomes):
+            from django.db import transaction
+
+            record(outcomes)
+            keys = [outcome.message.idempotency_key for outcome in outcomes]
+            # Reported once the outcome is committed (the worker records inside its turn's
+            # transaction; a kill before the commit leaves the message in hand).
+            transaction.on_commit(lambda: [report(f"marked {key}") for key in keys])
 
         actions.execute_step = paused_execute_step
-        clock.send_message = reported_send_message
+        clock.attempt = reported_attempt
+        clock.record = reported_record
 
     def _entry(argv=None):
         _install()

@@ -26,7 +26,7 @@ def test_it_retries_recording_a_delivery_on_a_busy_database(db, monkeypatch):
         next_attempt_at=clock.timezone.now(),
         state=OutboxState.SENDING,
     )
-    monkeypatch.setattr(clock, "deliver", lambda m, title="": DeliveryResult(True))
+    monkeypatch.setattr(clock, "deliver", lambda m, title="", template=None: DeliveryResult(True))
     monkeypatch.setattr(clock, "MARK_RETRY_SECONDS", 0.0)
     real_mark = clock._mark
     calls = []

@@ -219,11 +219,13 @@ def test_it_runs_every_step_once_when_a_worker_is_killed_in_the_middle_of_a_step
     with isolated_database(tmp_path) as database, WebhookReceiver() as receiver:
         database.cli("migrate", "--no-input", "-v0", env={"AMPARO_SQLITE_SYNCHRONOUS": "NORMAL"})
         steps = seed(database, receiver)
-        # Worker A pauses inside its second step, after the step wrote all its rows and
-        # before its transaction commits (tests.alerts.loopback.FAULT_HOOK); B is untouched.
+        # Worker A claims at most two steps per transaction and pauses inside its third
+        # step, after the step wrote all its rows and before its batch commits
+        # (tests.alerts.loopback.FAULT_HOOK); so at least one batch of A's committed
+        # before. B is untouched.
         events = tmp_path / "events-a.log"
-        hooked = {**database.env, **fault_hook_env(tmp_path, events, pause_at_step=2)}
-        a = WorkerProcess.start("a", hooked, *WORKER_ARGS, log_dir=tmp_path)
+        hooked = {**database.env, **fault_hook_env(tmp_path, events, pause_at_step=3)}
+        a = WorkerProcess.start("a", hooked, *WORKER_ARGS, "--batch", "2", log_dir=tmp_path)
         b = WorkerProcess.start("b", database.env, *WORKER_ARGS, log_dir=tmp_path)
         try:
             a.wait_running()
@@ -235,7 +237,7 @@ def test_it_runs_every_step_once_when_a_worker_is_killed_in_the_middle_of_a_step
                 return next((int(v) for k, v in read_events(events) if k == "paused"), None)
 
             killed_step = wait_until(paused_step, timeout=30, step=0.01)
-            assert killed_step, f"worker A never reached its second step:\n{a.output()[-3000:]}"
+            assert killed_step, f"worker A never reached its third step:\n{a.output()[-3000:]}"
             a.kill()  # SIGKILL, in the middle of the step
             assert a.process.returncode == -9
             events_at_kill = read_events(events)
@@ -251,7 +253,8 @@ def test_it_runs_every_step_once_when_a_worker_is_killed_in_the_middle_of_a_step
             states = steps_of(database)
             # A had run steps of its own before it died...
             assert any(by.startswith(a.name_prefix) for _state, by in states.values())
-            # ...and the step it died in was rolled back whole and then run by B, once.
+            # ...and the step it died in was rolled back whole (with the rest of its batch)
+            # and then run by B, once.
             assert states[killed_step][1].startswith(b.name_prefix), states[killed_step]
             figures = check_exactly_once(database, receiver, steps, b, may_repeat=in_hand)
             # The step A died in produced no repeat: its messages were never committed by A.

@@ -10,7 +10,6 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -41,6 +40,12 @@ class Command(BaseCommand):
             help="how long a message in hand is reserved; after that (its sender died) "
             "another worker sends it; keep it longer than the slowest delivery",
         )
+        parser.add_argument(
+            "--batch",
+            type=int,
+            default=clock.BATCH,
+            help="steps claimed and committed per transaction",
+        )
         parser.add_argument("--no-tasks", action="store_true", help="do not run the task queue")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -55,31 +60,26 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
 
-        senders = ThreadPoolExecutor(max_workers=options["senders"], thread_name_prefix="send")
-
-        def clock_loop() -> int:
-            return clock.run_due_steps(f"{name}/clock")
+        sender = clock.Sender(options["senders"], lease_seconds=options["lease_seconds"])
 
         def auditor_loop() -> int:
-            return clock.run_due_steps(f"{name}/auditor", overdue_by=options["auditor_bound"])
-
-        def outbox_loop() -> int:
-            messages = clock.claim_messages(
-                f"{name}/outbox",
-                limit=options["senders"] * 4,
-                lease_seconds=options["lease_seconds"],
+            return clock.run_due_steps(
+                f"{name}/auditor", overdue_by=options["auditor_bound"], batch=options["batch"]
             )
-            list(senders.map(_send_in_thread, messages))
-            return len(messages)
 
-        loops: list[tuple[str, Callable[[], int], float]] = [
-            ("clock", clock_loop, interval),
-            ("auditor", auditor_loop, max(1.0, interval)),
-            ("outbox", outbox_loop, interval),
-        ]
         threads = [
-            threading.Thread(target=_loop, args=(f"{name}/{n}", n, f, i, stop), name=n, daemon=True)
-            for n, f, i in loops
+            threading.Thread(
+                target=_cycle_loop,
+                args=(name, sender, options["batch"], interval, stop),
+                name="clock+outbox",
+                daemon=True,
+            ),
+            threading.Thread(
+                target=_loop,
+                args=(f"{name}/auditor", "auditor", auditor_loop, max(1.0, interval), stop),
+                name="auditor",
+                daemon=True,
+            ),
         ]
         task_worker = None
         if not options["no_tasks"]:
@@ -93,15 +93,34 @@ class Command(BaseCommand):
             task_worker.running = False
         for thread in threads:
             thread.join(timeout=20)
-        senders.shutdown(wait=True)
+        sender.shutdown()
         self.stdout.write(f"worker {name} stopped")
 
 
-def _send_in_thread(message: Any) -> bool:
-    try:
-        return clock.send_message(message)
-    finally:
-        connection.close()
+def _cycle_loop(
+    name: str, sender: clock.Sender, batch: int, interval: float, stop: threading.Event
+) -> None:
+    """The clock and the outbox: ``clock.cycle`` until stopped; it waits ``interval`` when
+    idle, or less when a delivery finishes and has an outcome to record."""
+    beats = 0
+    every = max(1, int(2 / max(interval, 0.01)))
+    while not stop.is_set():
+        close_old_connections()
+        done = 0
+        try:
+            done = clock.cycle(f"{name}/clock", sender, batch)
+            if beats % every == 0:
+                clock.beat("clock", worker=f"{name}/clock")
+                clock.beat("outbox", worker=f"{name}/outbox")
+            beats += 1
+        except OperationalError as exc:
+            log.warning("clock: database busy (%s); trying again", exc)
+        except Exception:
+            log.exception("clock loop failed; trying again")
+        if not done:
+            sender.wake.wait(interval)
+            sender.wake.clear()
+    connection.close()
 
 
 def _loop(
