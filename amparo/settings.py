@@ -23,7 +23,9 @@ BASE_DIR = Path(__file__).resolve().parent
 
 DEBUG = env_bool("AMPARO_DEBUG", False)
 DATA_DIR = Path(env_str("AMPARO_DATA_DIR", "var")).resolve()
-EVIDENCE_DIR = DATA_DIR / "evidence"
+EVIDENCE_DIR = Path(env_str("AMPARO_EVIDENCE_DIR", str(DATA_DIR / "evidence"))).resolve()
+# The largest evidence file accepted (issue 4: 50 MB by default).
+AMPARO_EVIDENCE_MAX_BYTES = env_int("AMPARO_EVIDENCE_MAX_BYTES", 50 * 1024 * 1024)
 GENERATED_DIR = DATA_DIR / "generated"
 
 # With debugging off the server refuses to start without its secrets (DESIGN.md 10).

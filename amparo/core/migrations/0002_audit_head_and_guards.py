@@ -11,11 +11,11 @@ def create_head(apps, schema_editor):
 
 
 def add_guards(apps, schema_editor):
-    guards.install(schema_editor.connection)
+    guards.install(schema_editor.connection, ("core_auditentry",))
 
 
 def remove_guards(apps, schema_editor):
-    guards.remove(schema_editor.connection)
+    guards.remove(schema_editor.connection, ("core_auditentry",))
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,151 @@
+"""Reads of threat reports. Tenancy first, then role, one condition per line; any
+failure is the same 404 (DESIGN.md section 7).
+
+- Case managers (coordinator, admin) see every report of the organisation, change its
+  level and status, and download evidence and dossiers.
+- Case readers (also supervisors and lawyers) see every report and its evidence; a
+  supervisor and a lawyer can download the dossier, as the complaint is often theirs.
+- Anyone else sees the reports they filed and the reports about them (their own
+  profile), as guidance: the checklist in their language, never other people's cases.
+- Anonymous reporters see a status by receipt code, nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from amparo.core.access import not_found
+from amparo.incidents.models import ChecklistItem, EvidenceFile, ThreatReport
+from amparo.people.access import OrgContext, _uuid, own_profile
+from amparo.people.models import Person, Role
+
+CASE_MANAGERS = frozenset({Role.COORDINATOR, Role.ADMIN})
+CASE_READERS = CASE_MANAGERS | frozenset({Role.SUPERVISOR, Role.LAWYER})
+# Who may file a report for someone else (reference: community focal points report).
+REPORT_FOR_OTHERS = CASE_MANAGERS | frozenset({Role.FOCAL_POINT, Role.SUPERVISOR})
+
+
+def can_manage_cases(ctx: OrgContext) -> bool:
+    return ctx.has_any(CASE_MANAGERS)
+
+
+def can_read_cases(ctx: OrgContext) -> bool:
+    return ctx.has_any(CASE_READERS)
+
+
+def can_report_for_others(ctx: OrgContext) -> bool:
+    return ctx.has_any(REPORT_FOR_OTHERS)
+
+
+def reports_visible_to(ctx: OrgContext) -> QuerySet[ThreatReport]:
+    reports = ThreatReport.objects.filter(organisation=ctx.organisation)
+    if can_read_cases(ctx):
+        return reports
+    own = Q(reported_by=ctx.user)
+    profile = own_profile(ctx)
+    if profile is not None:
+        own |= Q(person=profile)
+    return reports.filter(own)
+
+
+def access_report_by_id(ctx: OrgContext, report_id: Any) -> ThreatReport:
+    report = (
+        ThreatReport.objects.select_related("organisation", "person")
+        .filter(pk=_uuid(report_id))
+        .first()
+    )
+    if report is None:
+        not_found()
+    if report.organisation_id != ctx.organisation.pk:
+        not_found()
+    if not reports_visible_to(ctx).filter(pk=report.pk).exists():
+        not_found()
+    return report
+
+
+def access_report_to_manage(ctx: OrgContext, report_id: Any) -> ThreatReport:
+    report = access_report_by_id(ctx, report_id)
+    if not can_manage_cases(ctx):
+        not_found()
+    return report
+
+
+def access_item_by_id(ctx: OrgContext, report: ThreatReport, item_id: Any) -> ChecklistItem:
+    """An item of a report the user can see. Case managers tick any item; the person a
+    report is about (or who filed it) ticks their own guidance items."""
+    item = ChecklistItem.objects.filter(pk=_uuid(item_id)).select_related("report").first()
+    if item is None:
+        not_found()
+    if item.report_id != report.pk:
+        not_found()
+    if item.organisation_id != ctx.organisation.pk:
+        not_found()
+    return item
+
+
+def access_evidence_by_id(ctx: OrgContext, report: ThreatReport, evidence_id: Any) -> EvidenceFile:
+    evidence = EvidenceFile.objects.filter(pk=_uuid(evidence_id)).first()
+    if evidence is None:
+        not_found()
+    if evidence.report_id != report.pk:
+        not_found()
+    if evidence.organisation_id != ctx.organisation.pk:
+        not_found()
+    if not can_read_cases(ctx):
+        not_found()
+    return evidence
+
+
+def access_dossier(ctx: OrgContext, report_id: Any) -> ThreatReport:
+    report = access_report_by_id(ctx, report_id)
+    if not can_read_cases(ctx):
+        not_found()
+    return report
+
+
+def access_person_for_report(ctx: OrgContext, person_id: Any) -> Person:
+    """The person a report is filed about: oneself, or (focal points, coordinators,
+    supervisors) anyone of the organisation."""
+    person = Person.objects.filter(pk=_uuid(person_id), archived_at__isnull=True).first()
+    if person is None:
+        not_found()
+    if person.organisation_id != ctx.organisation.pk:
+        not_found()
+    if can_report_for_others(ctx):
+        return person
+    if own_profile(ctx) != person:
+        not_found()
+    return person
+
+
+def access_plan_person(ctx: OrgContext, person_id: Any) -> Person:
+    """Whose security plan one may read and edit: one's own, or anyone's for case
+    managers and supervisors."""
+    person = Person.objects.filter(pk=_uuid(person_id)).first()
+    if person is None:
+        not_found()
+    if person.organisation_id != ctx.organisation.pk:
+        not_found()
+    if ctx.has_any(CASE_MANAGERS | frozenset({Role.SUPERVISOR})):
+        return person
+    if own_profile(ctx) != person:
+        not_found()
+    return person
+
+
+def status_by_receipt(receipt: str) -> dict[str, Any] | None:
+    """What a receipt code reveals: the status and level, and when the report was
+    received. Never the content, the organisation's people or the evidence."""
+    from amparo.incidents.actions import normalise_receipt
+
+    code = normalise_receipt(receipt)
+    if not code:
+        return None
+    row = (
+        ThreatReport.objects.filter(receipt=code)
+        .values("receipt", "status", "level", "created_at", "updated_at")
+        .first()
+    )
+    return row

@@ -1,0 +1,494 @@
+"""Writes of threat reports. Every channel (web form, API, SMS, OpenRosa) reports through
+``report_threat``; every change is audited."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from amparo.alerts import actions as alert_actions
+from amparo.alerts.models import Alert, AlertKind, AlertState, Channel, OutboxMessage
+from amparo.core import audit
+from amparo.incidents import checklist as response
+from amparo.incidents import vault
+from amparo.incidents.classify import classify, explanation, normalise_answers
+from amparo.incidents.models import (
+    LEVEL_ORDER,
+    ChecklistItem,
+    CustodyAction,
+    CustodyEvent,
+    EvidenceFile,
+    ItemStatus,
+    Level,
+    Measure,
+    PlanMeasure,
+    SecurityPlan,
+    Source,
+    Status,
+    ThreatChannel,
+    ThreatReport,
+)
+from amparo.people.models import Organisation, Person, User
+
+LANGUAGES = ("es", "en", "pt")
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over a phone
+MAX_TEXT = 10_000
+
+
+def new_receipt() -> str:
+    """Twelve characters in three groups, 60 bits: a receipt cannot be guessed."""
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def normalise_receipt(text: str) -> str:
+    raw = "".join(ch for ch in text.upper() if ch.isalnum())
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:12]}" if len(raw) == 12 else ""
+
+
+@dataclass
+class Receipt:
+    report: ThreatReport
+    refused_files: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
+
+    @property
+    def code(self) -> str:
+        return self.report.receipt
+
+    def explanation(self) -> str:
+        with translation.override(self.report.language):
+            return explanation(self.report.level, self.report.reasons)
+
+
+def _text(data: dict[str, Any], key: str, limit: int = MAX_TEXT) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError({key: _("Give a text.")})
+    return value.strip()[:limit]
+
+
+def _occurred_at(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        parsed: datetime | None = value
+    else:
+        parsed = parse_datetime(str(value))
+        if parsed is None:
+            raise ValidationError(
+                {"occurred_at": _("Give the date and time as 2026-05-01T18:30-05:00.")}
+            )
+    assert parsed is not None
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    if parsed > timezone.now() + timedelta(hours=1):
+        raise ValidationError({"occurred_at": _("That date is in the future.")})
+    return parsed
+
+
+def _location(data: dict[str, Any]) -> dict[str, float] | None:
+    lat, lon = data.get("lat"), data.get("lon")
+    if lat in (None, "") and lon in (None, ""):
+        return None
+    try:
+        point = {"lat": float(lat), "lon": float(lon)}  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError({"lat": _("Give both latitude and longitude.")}) from None
+    if not (-90 <= point["lat"] <= 90 and -180 <= point["lon"] <= 180):
+        raise ValidationError({"lat": _("That latitude or longitude is out of range.")})
+    return point
+
+
+def clean_report(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a report as stored, or ValidationError naming the wrong ones. Missing
+    Step 1 answers are allowed: they count as unknown."""
+    channel = data.get("channel") or ThreatChannel.OTHER
+    if channel not in ThreatChannel.values:
+        raise ValidationError({"channel": _("Unknown channel.")})
+    language = data.get("language") or "es"
+    if language not in LANGUAGES:
+        raise ValidationError({"language": _("Choose es, en or pt.")})
+    reported_level = data.get("reported_level") or ""
+    if reported_level and reported_level not in Level.values:
+        raise ValidationError({"reported_level": _("Choose low, medium or high.")})
+    signs = data.get("imminent_harm_signs")
+    if signs is not None and not isinstance(signs, list | tuple):
+        raise ValidationError({"imminent_harm_signs": _("Give a list.")})
+    return {
+        "occurred_at": _occurred_at(data.get("occurred_at")),
+        "place": _text(data, "place", 500),
+        "region": _text(data, "region", 80),
+        "community": _text(data, "community", 200),
+        "location": _location(data),
+        "channel": channel,
+        "verbatim": _text(data, "verbatim"),
+        "perpetrator_description": _text(data, "perpetrator_description"),
+        "answers": normalise_answers(data),
+        "reported_level": reported_level,
+        "language": language,
+    }
+
+
+def report_threat(
+    actor: Any,
+    organisation: Organisation,
+    data: dict[str, Any],
+    *,
+    source: str,
+    person: Person | None = None,
+    evidence: Sequence[vault.StagedEvidence] = (),
+) -> Receipt:
+    """DESIGN.md section 5, "Threat report", in one transaction: store the Step 2 record,
+    classify by the Step 1 rules, build the checklist, raise the alert for medium and
+    high, queue the supervisor's message, and answer with a receipt code. ``evidence``
+    are files the vault staged while the request streamed in; refused ones are named in
+    the receipt, and the report is saved without them."""
+    if source not in Source.values:
+        raise ValueError(f"unknown source {source!r}")
+    if person is not None and person.organisation_id != organisation.pk:
+        raise ValidationError({"person": _("That person is not in this organisation.")})
+    fields = clean_report(data)
+    if not (fields["verbatim"] or fields["perpetrator_description"] or evidence):
+        raise ValidationError(
+            {"verbatim": _("Write what was said or done, or attach the evidence.")}
+        )
+    result = classify(fields["answers"], fields["reported_level"])
+    now = timezone.now()
+    user = actor if isinstance(actor, User) else None
+    accepted = [e for e in evidence if not e.refused]
+    try:
+        with transaction.atomic():
+            report = ThreatReport(
+                organisation=organisation,
+                receipt=new_receipt(),
+                person=person,
+                reported_by=user,
+                source=source,
+                rules_level=result.rules_level,
+                level=result.level,
+                reasons=result.reasons,
+                created_at=now,
+                **fields,
+            )
+            report.save()
+            _build_checklist(report, now)
+            _store_evidence(report, accepted, user, now)
+            if report.level in (Level.MEDIUM, Level.HIGH):
+                report.alert = _raise(actor, report)
+                ThreatReport.objects.filter(pk=report.pk).update(alert=report.alert)
+            supervisor_told = _tell_supervisor(report, now)
+            if supervisor_told:
+                ChecklistItem.objects.filter(
+                    report=report, code="step2_record_to_supervisor"
+                ).update(status=ItemStatus.DONE, done_at=now)
+            audit.record(
+                actor,
+                "threat.reported",
+                report,
+                details={
+                    "receipt": report.receipt,
+                    "level": report.level,
+                    "source": source,
+                    "evidence": len(accepted),
+                    "refused": len(evidence) - len(accepted),
+                },
+            )
+            # Final names now; if the commit fails, the except below removes them.
+            for staged in accepted:
+                staged.commit()
+    except BaseException:
+        for staged in evidence:
+            staged.discard()
+        raise
+    return Receipt(report, [(e.name, e.refused) for e in evidence if e.refused])
+
+
+def _build_checklist(
+    report: ThreatReport, now: datetime, keep: dict[str, Any] | None = None
+) -> None:
+    rows = []
+    for position, item in enumerate(response.items_for(report.level)):
+        if keep is not None and item.code in keep:
+            continue
+        due = item.due.get(report.level)
+        rows.append(
+            ChecklistItem(
+                organisation_id=report.organisation_id,
+                report=report,
+                code=item.code,
+                step=item.step,
+                position=position,
+                owner=item.owner,
+                due_at=now + due if due else None,
+            )
+        )
+    ChecklistItem.objects.bulk_create(rows)
+
+
+def _store_evidence(
+    report: ThreatReport, staged: Sequence[vault.StagedEvidence], user: User | None, now: datetime
+) -> None:
+    if not staged:
+        return
+    files = [
+        EvidenceFile(
+            id=s.evidence_id,
+            organisation_id=report.organisation_id,
+            report=report,
+            name=s.name,
+            content_type=s.content_type,
+            size=s.size,
+            sha256=s.sha256,
+            file_key=vault.encode_key(s.key),
+            uploaded_at=now,
+            uploaded_by=user,
+        )
+        for s in staged
+    ]
+    EvidenceFile.objects.bulk_create(files)
+    CustodyEvent.objects.bulk_create(
+        CustodyEvent(
+            organisation_id=report.organisation_id,
+            evidence=f,
+            at=now,
+            actor=audit.actor_label(user) if user else f"report:{report.receipt}",
+            action=CustodyAction.INTAKE,
+            details={"sha256": f.sha256, "size": f.size, "content_type": f.content_type},
+        )
+        for f in files
+    )
+
+
+def _raise(actor: Any, report: ThreatReport) -> Alert:
+    # The alert says what the organisation needs to act, not the record itself: that
+    # stays in the vault (reference, Step 4: channels may be compromised).
+    with translation.override("es"):
+        message = _("Threat report %(receipt)s: %(explanation)s") % {
+            "receipt": report.receipt,
+            "explanation": explanation(report.level, report.reasons),
+        }
+    return alert_actions.raise_alert(
+        actor,
+        report.organisation,
+        kind=AlertKind.THREAT,
+        severity=report.level,
+        message=message,
+        person=report.person,
+        subject=report,
+        source=report.source if report.source in ("web", "api", "sms") else "web",
+        unverified=report.person is None,
+    )
+
+
+def case_url(report: ThreatReport) -> str:
+    return settings.BASE_URL + reverse("threat-detail", args=[report.organisation.slug, report.pk])
+
+
+def _tell_supervisor(report: ThreatReport, now: datetime) -> bool:
+    """Reference, Step 2: the record goes to the immediate supervisor. Amparo sends the
+    supervisor a link to it (the record itself stays in the vault), by e-mail, or by SMS
+    when there is no e-mail address."""
+    person = report.person
+    if person is None or person.supervisor_id is None:
+        return False
+    supervisor = person.supervisor
+    assert supervisor is not None
+    email = supervisor.email or (supervisor.user.email if supervisor.user_id else "")
+    phones = supervisor.phone_numbers or []
+    channel, address = (
+        (Channel.EMAIL, email) if email else (Channel.SMS, phones[0] if phones else "")
+    )
+    if not address:
+        return False
+    language = supervisor.preferred_language or "es"
+    with translation.override(language):
+        body = _(
+            "Threat report %(receipt)s about %(person)s (%(level)s). Read the record and "
+            "the checklist: %(url)s"
+        ) % {
+            "receipt": report.receipt,
+            "person": person.display_name,
+            "level": Level(report.level).label,
+            "url": case_url(report),
+        }
+    OutboxMessage.objects.create(
+        organisation_id=report.organisation_id,
+        alert=report.alert,
+        idempotency_key=f"report:{report.pk}:supervisor:{channel}",
+        channel=channel,
+        recipient_label=supervisor.display_name[:80],
+        address=address,
+        body=body,
+        language=language,
+        next_attempt_at=now,
+    )
+    return True
+
+
+# Coordinators' decisions
+
+
+@transaction.atomic
+def change_level(actor: Any, report: ThreatReport, level: str, reason: str) -> None:
+    """A coordinator sets the level with a written reason: audited; the checklist gains
+    the items of the new level (done ones are kept, ones that no longer apply are marked
+    superseded) and the alert follows (raised for medium and high, closed for low)."""
+    if level not in Level.values:
+        raise ValidationError({"level": _("Choose low, medium or high.")})
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ValidationError({"reason": _("Write why the level changes.")})
+    report = ThreatReport.objects.select_for_update().get(pk=report.pk)
+    if report.level == level:
+        raise ValidationError({"level": _("The report already has that level.")})
+    before = report.level
+    now = timezone.now()
+    report.level = level
+    report.level_reason = reason[:4000]
+    report.reasons = ["coordinator"]
+    report.save(update_fields=["level", "level_reason", "reasons", "updated_at"])
+    items = {i.code: i for i in ChecklistItem.objects.filter(report=report)}
+    wanted = {i.code for i in response.items_for(level)}
+    for code, item in items.items():
+        superseded = code not in wanted
+        if item.superseded != superseded:
+            item.superseded = superseded
+            item.save(update_fields=["superseded"])
+    _build_checklist(report, now, keep=items)
+    alert = Alert.objects.filter(pk=report.alert_id).first() if report.alert_id else None
+    if alert is not None and alert.state != AlertState.RESOLVED:
+        if level == Level.LOW or LEVEL_ORDER[level] != LEVEL_ORDER[alert.severity]:  # type: ignore[index]
+            alert_actions.resolve_alert(
+                actor,
+                alert,
+                note=_("The report's level changed from %(a)s to %(b)s.")
+                % {"a": before, "b": level},
+            )
+            alert = None
+    if level in (Level.MEDIUM, Level.HIGH) and (
+        alert is None or alert.state == AlertState.RESOLVED
+    ):
+        report.alert = _raise(actor, report)
+        report.save(update_fields=["alert"])
+    audit.record(actor, "threat.level_changed", report, details={"from": before, "to": level})
+
+
+@transaction.atomic
+def set_status(actor: Any, report: ThreatReport, status: str) -> None:
+    if status not in Status.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    before = report.status
+    if before == status:
+        return
+    ThreatReport.objects.filter(pk=report.pk).update(status=status, updated_at=timezone.now())
+    report.status = status
+    audit.record(actor, "threat.status", report, details={"from": before, "to": status})
+
+
+@transaction.atomic
+def update_item(
+    actor: Any, item: ChecklistItem, *, status: str | None = None, notes: str | None = None
+) -> None:
+    changed: dict[str, Any] = {}
+    if status is not None:
+        if status not in ItemStatus.values:
+            raise ValidationError({"status": _("Unknown status.")})
+        if status != item.status:
+            item.status = status
+            item.done_at = timezone.now() if status == ItemStatus.DONE else None
+            item.done_by = actor if isinstance(actor, User) and status == ItemStatus.DONE else None
+            changed["status"] = status
+    if notes is not None and notes.strip() != item.notes:
+        item.notes = notes.strip()[:4000]
+        changed["notes"] = True
+    if not changed:
+        return
+    item.save()
+    audit.record(actor, "threat.checklist", item.report, details={"item": item.code, **changed})
+
+
+# The evidence vault
+
+
+def read_evidence(actor: Any, evidence: EvidenceFile, action: str) -> Iterator[bytes]:
+    """The plaintext of a file, chunk by chunk, after its custody log records who took
+    it and how (view, download, export)."""
+    if action not in (CustodyAction.VIEW, CustodyAction.DOWNLOAD, CustodyAction.EXPORT):
+        raise ValueError(action)
+    record_custody(actor, evidence, action)
+    return vault.read_blob(
+        vault.blob_path(evidence.organisation_id, evidence.pk),
+        evidence.pk,
+        vault.decode_key(evidence.file_key),
+    )
+
+
+def record_custody(
+    actor: Any, evidence: EvidenceFile, action: str, details: dict[str, Any] | None = None
+) -> None:
+    with transaction.atomic():
+        CustodyEvent.objects.create(
+            organisation_id=evidence.organisation_id,
+            evidence=evidence,
+            at=timezone.now(),
+            actor=audit.actor_label(actor),
+            action=action,
+            details=details or {},
+        )
+        audit.record(actor, f"evidence.{action}", evidence, details={"sha256": evidence.sha256})
+
+
+def verify_evidence(evidence: EvidenceFile) -> str:
+    """Re-hash a file: "" when it matches its intake hash, else what is wrong."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        for chunk in vault.read_blob(
+            vault.blob_path(evidence.organisation_id, evidence.pk),
+            evidence.pk,
+            vault.decode_key(evidence.file_key),
+        ):
+            digest.update(chunk)
+    except FileNotFoundError:
+        return "the file is missing from the evidence store"
+    except vault.VaultError as exc:
+        return str(exc)
+    if digest.hexdigest() != evidence.sha256:
+        return f"SHA-256 is {digest.hexdigest()}, intake said {evidence.sha256}"
+    return ""
+
+
+# The personal security plan
+
+
+@transaction.atomic
+def plan_for(actor: Any, person: Person) -> SecurityPlan:
+    """The person's plan, made with the thirteen measures on first use."""
+    plan = SecurityPlan.objects.filter(person=person).first()
+    if plan is not None:
+        return plan
+    plan = SecurityPlan.objects.create(
+        organisation_id=person.organisation_id,
+        person=person,
+        next_reminder_at=timezone.now() + timedelta(days=90),
+    )
+    PlanMeasure.objects.bulk_create(
+        PlanMeasure(organisation_id=person.organisation_id, plan=plan, code=code, position=i)
+        for i, code in enumerate(Measure.values)
+    )
+    audit.record(actor, "security_plan.created", plan)
+    return plan
