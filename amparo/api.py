@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
@@ -45,3 +46,9 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     """An action refused the input: 422 with the messages, in the user's language."""
     detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     return api.create_response(request, {"detail": detail}, status=422)
+
+if settings.AMPARO_BENCH_ENDPOINTS:
+    # bench/intake.py's baseline: a bare one-insert endpoint on the same server.
+    from amparo.core.bench_api import router as bench_router
+
+    api.add_router("/v1/bench", bench_router)

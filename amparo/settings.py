@@ -162,6 +162,8 @@ AMPARO_CHANNEL_URLS = {
 }
 # Only `amparo demo` sets this: /demo/inbox/ stands in for real SMS and e-mail gateways.
 AMPARO_DEMO_INBOX = env_bool("AMPARO_DEMO_INBOX", False)
+# bench/intake.py: route the bare one-insert endpoint it compares with (never in production).
+AMPARO_BENCH_ENDPOINTS = env_bool("AMPARO_BENCH_ENDPOINTS", False)
 # The heartbeat URL answers 503 when a worker loop has not beaten for this long.
 AMPARO_HEARTBEAT_STALE_SECONDS = env_int("AMPARO_HEARTBEAT_STALE_SECONDS", 30)
 

@@ -173,7 +173,7 @@ def _check_loopback(url: str) -> None:
 
 @contextlib.contextmanager
 def isolated_database(
-    postgres: bool, postgres_url: str = DEFAULT_POSTGRES_URL
+    postgres: bool, postgres_url: str = DEFAULT_POSTGRES_URL, **extra_env: str
 ) -> Iterator[Database]:
     """A migrated, empty database of its own: a fresh AMPARO_DATA_DIR for SQLite, or a fresh
     ``amparo_bench_<random>`` PostgreSQL database, dropped afterwards. The secrets are
@@ -184,6 +184,7 @@ def isolated_database(
     env["AMPARO_DATA_DIR"] = str(workdir / "data")
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("AMPARO_SECURE_COOKIES", "false")
+    env.update(extra_env)
     name = str(workdir / "data" / "amparo.sqlite3")
     admin = None
     if postgres:

@@ -87,3 +87,15 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
+
+
+class BenchPing(models.Model):
+    """The baseline of bench/intake.py: the row a bare one-insert endpoint writes
+    (``POST /api/v1/bench/ping``, routed only with ``AMPARO_BENCH_ENDPOINTS=true``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(auto_now_add=True)
+    body = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"ping {self.pk}"
