@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.security import HttpBearer
 
@@ -35,10 +36,15 @@ api = NinjaAPI(
 )
 
 from amparo.alerts.api import router as alerts_router  # noqa: E402
+from amparo.incidents.api import public_router as public_threats_router  # noqa: E402
+from amparo.incidents.api import router as threats_router  # noqa: E402
 from amparo.people.api import router as people_router  # noqa: E402
 
 api.add_router("/", people_router)
 api.add_router("/v1/alerts", alerts_router)
+api.add_router("/v1/threats", threats_router)
+# No account: anonymous reporting and the status by receipt code (DESIGN.md section 7).
+api.add_router("/v1/public/threats", public_threats_router)
 
 
 @api.exception_handler(ValidationError)
@@ -46,6 +52,19 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     """An action refused the input: 422 with the messages, in the user's language."""
     detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(RequestDataTooBig)
+def request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE (base64 evidence, mostly): say so in JSON,
+    naming the field, instead of Django's bare 400."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    message = _(
+        "The request is larger than %(mb)s MB. Send fewer or smaller files, or attach "
+        "large ones through the report form."
+    ) % {"mb": limit}
+    return api.create_response(request, {"detail": {"evidence": [message]}}, status=413)
+
 
 if settings.AMPARO_BENCH_ENDPOINTS:
     # bench/intake.py's baseline: a bare one-insert endpoint on the same server.

@@ -6,6 +6,7 @@ from amparo.api import api
 urlpatterns = [
     path("", include("amparo.people.urls")),
     path("", include("amparo.alerts.urls")),
+    path("", include("amparo.incidents.urls")),
     path("", include("amparo.channels.urls")),
     path("", include("amparo.demo.urls")),
     path("api/", api.urls),

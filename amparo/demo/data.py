@@ -337,6 +337,7 @@ def build(domain: str = "demo.amparo.invalid") -> dict[str, Any]:
     )
     _directory(organisations["dansk-ngo"], DANISH + [e for e in DIRECTORY if e[0] == C.POLICE], [])
     _safe_houses(organisations)
+    _threat_reports(organisations["federacion-mdd"], people)
     layers = load_reference_layers(ACTOR)
 
     tokens = {}
@@ -357,6 +358,8 @@ def build(domain: str = "demo.amparo.invalid") -> dict[str, Any]:
         ],
         "api_tokens": tokens,
         "layers": [{"slug": layer.slug, "features": layer.feature_count} for layer in layers],
+        # The anonymous report form of each organisation (no account needed).
+        "report_pages": {slug: f"/report/{slug}/" for slug in organisations},
     }
 
 
@@ -446,3 +449,96 @@ def _safe_houses(organisations: dict[str, Organisation]) -> None:
             contact="",
             notes="",
         )
+
+
+def _demo_photo() -> bytes:
+    """A small real PNG (a green square), the demo's photo evidence."""
+    import struct
+    import zlib
+
+    width = height = 32
+    rows = b"".join(b"\x00" + b"\x2e\x8b\x57" * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _threat_reports(org: Organisation, people: dict[tuple[str, str], Person]) -> None:
+    """Three invented reports of the reference's three levels, through report_threat like
+    any channel; once (an organisation that has reports keeps them)."""
+    from amparo.incidents import actions as incidents
+    from amparo.incidents import vault
+    from amparo.incidents.models import ThreatReport
+
+    if ThreatReport.objects.filter(organisation=org).exists():
+        return
+    defender = people[(org.slug, "defensora")]
+    monitor = people[(org.slug, "monitor")]
+    photo = vault.stage_stream(org.pk, "moto-frente-al-local.png", iter([_demo_photo()]))
+    incidents.report_threat(
+        monitor.user,
+        org,
+        {
+            "occurred_at": "2026-11-20T19:10:00-05:00",
+            "place": "Salida del local de la federación, Puerto Maldonado (demo)",
+            "region": "Madre de Dios",
+            "community": "Comunidad nativa demo",
+            "channel": "in_person",
+            "verbatim": "Sabemos a qué hora sales. Deja de denunciar las dragas. (demo)",
+            "perpetrator_description": "Dos hombres en moto roja, sin placa (demo)",
+            "physical_violence": False,
+            "attempted_assault": False,
+            "imminent_harm_signs": ["vehicles_watching"],
+            "source_illicit_activity": "illegal_mining",
+            "shows_knowledge_of_work": True,
+            "source_known": False,
+        },
+        source="web",
+        person=defender,
+        evidence=[photo],
+    )
+    incidents.report_threat(
+        defender.user,
+        org,
+        {
+            "occurred_at": "2026-11-24T08:00:00-05:00",
+            "place": "Mensaje al teléfono personal (demo)",
+            "region": "Madre de Dios",
+            "channel": "text_message",
+            "verbatim": "Ya sabemos quién eres y dónde trabajas. (demo)",
+            "physical_violence": False,
+            "attempted_assault": False,
+            "imminent_harm_signs": [],
+            "source_illicit_activity": "illegal_logging",
+            "shows_knowledge_of_work": True,
+        },
+        source="web",
+        person=defender,
+    )
+    incidents.report_threat(
+        defender.user,
+        org,
+        {
+            "occurred_at": "2026-11-26T15:00:00-05:00",
+            "region": "Madre de Dios",
+            "channel": "social_media",
+            "verbatim": "Comentario insultante de una cuenta anónima. (demo)",
+            "physical_violence": False,
+            "attempted_assault": False,
+            "imminent_harm_signs": [],
+            "source_illicit_activity": "none",
+            "shows_knowledge_of_work": False,
+            "source_known": False,
+        },
+        source="web",
+        person=defender,
+    )

@@ -148,4 +148,4 @@ def status_by_receipt(receipt: str) -> dict[str, Any] | None:
         .values("receipt", "status", "level", "created_at", "updated_at")
         .first()
     )
-    return row
+    return dict(row) if row is not None else None

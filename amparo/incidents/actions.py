@@ -183,17 +183,16 @@ def report_threat(
                 created_at=now,
                 **fields,
             )
-            report.save()
-            _build_checklist(report, now)
-            _store_evidence(report, accepted, user, now)
             if report.level in (Level.MEDIUM, Level.HIGH):
+                # Raised before the report row is written (its id is already known), so
+                # the report is inserted once, with its alert.
                 report.alert = _raise(actor, report)
-                ThreatReport.objects.filter(pk=report.pk).update(alert=report.alert)
+            report.save(force_insert=True)
             supervisor_told = _tell_supervisor(report, now)
-            if supervisor_told:
-                ChecklistItem.objects.filter(
-                    report=report, code="step2_record_to_supervisor"
-                ).update(status=ItemStatus.DONE, done_at=now)
+            _build_checklist(
+                report, now, done={"step2_record_to_supervisor"} if supervisor_told else set()
+            )
+            _store_evidence(report, accepted, user, now)
             audit.record(
                 actor,
                 "threat.reported",
@@ -217,7 +216,10 @@ def report_threat(
 
 
 def _build_checklist(
-    report: ThreatReport, now: datetime, keep: dict[str, Any] | None = None
+    report: ThreatReport,
+    now: datetime,
+    keep: dict[str, Any] | None = None,
+    done: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     rows = []
     for position, item in enumerate(response.items_for(report.level)):
@@ -233,6 +235,8 @@ def _build_checklist(
                 position=position,
                 owner=item.owner,
                 due_at=now + due if due else None,
+                status=ItemStatus.DONE if item.code in done else ItemStatus.OPEN,
+                done_at=now if item.code in done else None,
             )
         )
     ChecklistItem.objects.bulk_create(rows)
@@ -306,7 +310,7 @@ def _tell_supervisor(report: ThreatReport, now: datetime) -> bool:
         return False
     supervisor = person.supervisor
     assert supervisor is not None
-    email = supervisor.email or (supervisor.user.email if supervisor.user_id else "")
+    email = supervisor.email or (supervisor.user.email if supervisor.user is not None else "")
     phones = supervisor.phone_numbers or []
     channel, address = (
         (Channel.EMAIL, email) if email else (Channel.SMS, phones[0] if phones else "")

@@ -24,6 +24,6 @@ urlpatterns = [
     path(
         o + "people/<str:person_id>/security-plan/", plan_views.security_plan, name="security-plan"
     ),
-    path("report/<slug:slug>/", views.anonymous_report, name="threat-anonymous"),
     path("report/status/", views.receipt_status, name="threat-receipt"),
+    path("report/<slug:slug>/", views.anonymous_report, name="threat-anonymous"),
 ]

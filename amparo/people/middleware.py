@@ -22,6 +22,8 @@ MFA_EXEMPT_PREFIXES = (
     "/health/",
     "/channels/",
     "/demo/inbox/",
+    # The anonymous threat report and its receipt page use no account.
+    "/report/",
 )
 
 

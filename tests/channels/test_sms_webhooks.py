@@ -13,13 +13,16 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from amparo.alerts import actions as alert_actions
 from amparo.alerts.models import Alert, AlertKind, AlertState, AlertStep, Severity, StepState
 from amparo.channels.models import InboundSms
 from amparo.channels.sms import actions as sms_actions
-from amparo.channels.sms.commands import help_text
+from amparo.channels.sms.commands import help_text, parse
 from amparo.core.models import AuditEntry
+from amparo.incidents.models import Level, ThreatReport
 from amparo.people import actions as people_actions
 from amparo.people.models import Person
 from tests.core.raw import raw_column
@@ -34,8 +37,6 @@ STRANGER = "+51 999 000 111"  # nobody's number
 # What each reply says, per language (the gettext catalogue; English is the source).
 SAYS = {
     "alert": {"es": "Alerta recibida", "pt": "Alerta recebido", "en": "Alert received"},
-    "threat": {"es": "Amenaza recibida", "pt": "Ameaça recebida", "en": "Threat received"},
-    "recorded": {"es": "Amenaza registrada", "pt": "Ameaça registrada", "en": "Threat recorded"},
     "ack": {"es": "Gracias: la alerta", "pt": "Obrigado: o alerta", "en": "Thank you: alert"},
     "cannot_take": {
         "es": "Este número no puede",
@@ -385,35 +386,50 @@ def test_a_known_persons_preferred_language_beats_the_keyword(
 # --- threats -------------------------------------------------------------------------------
 
 
+def threat_reply(language: str, report: ThreatReport) -> str:
+    """The reply to a threat report: its receipt and level, from the catalogue."""
+    with translation.override(language):
+        return _(
+            "Threat received: receipt %(receipt)s, level %(level)s. Your organisation is "
+            "being notified."
+        ) % {"receipt": report.receipt, "level": Level(report.level).label}
+
+
 @pytest.mark.parametrize(
-    ("body", "language", "severity", "text"),
+    ("body", "language", "level", "text"),
     [
         ("AMENAZA ALTA me amenazaron de muerte", "es", "high", "me amenazaron de muerte"),
         ("amenaza   media   carta anónima", "es", "medium", "carta anónima"),
         ("Amenazá  MÉDIA  carta", "es", "medium", "carta"),
         ("AMENAZA vimos motosierras", "es", "medium", "vimos motosierras"),
-        ("AMENAZA", "es", "medium", ""),
+        ("AMENAZA", "es", "medium", "AMENAZA"),  # no text: the message is the record
         ("AMEAÇA ALTA homens armados", "pt", "high", "homens armados"),
         ("ameaca média recado no rádio", "pt", "medium", "recado no rádio"),
-        ("  Ameaça   alta  ", "pt", "high", ""),
+        ("  Ameaça   alta  ", "pt", "high", "Ameaça   alta"),
         ("THREAT HIGH they burned the boat", "en", "high", "they burned the boat"),
         ("threat medium phone call", "en", "medium", "phone call"),
         ("Threat: High. armed men", "en", "high", "armed men"),
     ],
 )
-def test_it_raises_a_threat_alert_for_medium_and_high(
-    client, gateways, body, language, severity, text
+def test_it_files_a_threat_report_and_raises_its_alert(
+    client, gateways, body, language, level, text
 ):
+    """AMENAZA goes through incidents.actions.report_threat, like the web form and the
+    API: a sealed record, the Step 1 level, the checklist, the alert, a receipt."""
     exchange = send_a(client, gateways, body)
     assert_stored_and_answered(exchange, body)
+    report = ThreatReport.objects.get()
+    assert (report.level, report.source, report.person) == (level, "sms", None)
+    assert report.verbatim == text
+    assert report.language == language
+    assert report.checklist.exists()
     alert = Alert.objects.get()
-    assert alert.kind == AlertKind.THREAT
-    assert alert.severity == severity
-    assert alert.message == text
-    assert alert.unverified is True
-    assert exchange.reply.startswith(SAYS["threat"][language])
-    assert alert.code in exchange.reply
-    assert (exchange.inbound.command, exchange.inbound.outcome) == ("threat", "alert_raised")
+    assert report.alert == alert
+    assert (alert.kind, alert.severity, alert.unverified) == (AlertKind.THREAT, level, True)
+    assert exchange.reply == threat_reply(language, report)
+    assert report.receipt in exchange.reply
+    assert (exchange.inbound.command, exchange.inbound.outcome) == ("threat", "threat_reported")
+    assert exchange.inbound.alert_id == alert.pk
 
 
 @pytest.mark.parametrize(
@@ -427,21 +443,32 @@ def test_it_raises_a_threat_alert_for_medium_and_high(
         ("threat low", "en"),
     ],
 )
-def test_it_records_a_low_threat_without_an_alert(client, gateways, body, language):
+def test_a_low_threat_by_sms_stays_medium_until_a_coordinator_decides(
+    client, gateways, body, language
+):
+    """DESIGN.md section 5: the reporter's level can raise the rules' level, never lower
+    it, and an SMS answers no Step 1 question, so the rules say medium."""
     exchange = send_a(client, gateways, body)
     assert_stored_and_answered(exchange, body)
-    assert Alert.objects.count() == 0
-    assert exchange.reply.startswith(SAYS["recorded"][language])
-    assert (exchange.inbound.command, exchange.inbound.outcome) == ("threat", "threat_recorded")
-    assert exchange.inbound.alert_id is None
+    report = ThreatReport.objects.get()
+    assert (report.reported_level, report.rules_level, report.level) == ("low", "medium", "medium")
+    assert Alert.objects.get().severity == Severity.MEDIUM
+    assert exchange.reply == threat_reply(language, report)
+    assert (exchange.inbound.command, exchange.inbound.outcome) == ("threat", "threat_reported")
+    assert exchange.inbound.alert_id == report.alert_id
 
 
 def test_a_known_person_reports_a_threat_in_their_own_language(client, gateways):
     exchange = send_a(client, gateways, "AMENAZA ALTA", sender=JOAO)
+    report = ThreatReport.objects.get()
+    assert report.person == gateways.joao
+    assert report.reported_by == gateways.world.focal_point.user
+    assert report.language == "pt"
     alert = Alert.objects.get()
     assert alert.person == gateways.joao
     assert alert.unverified is False
-    assert exchange.reply.startswith(SAYS["threat"]["pt"])
+    assert exchange.reply == threat_reply("pt", report)
+    assert "Alta" in exchange.reply
 
 
 # --- acknowledgement -----------------------------------------------------------------------
@@ -742,7 +769,12 @@ def test_a_2000_character_threat_keeps_its_level(client, gateways):
     assert_stored_and_answered(exchange, body)
     alert = Alert.objects.get()
     assert (alert.kind, alert.severity) == (AlertKind.THREAT, Severity.HIGH)
-    assert exchange.reply.startswith(SAYS["threat"]["pt"])
+    report = ThreatReport.objects.get()
+    # The record keeps what the parser keeps (ten SMS segments' worth); the stored
+    # message keeps the whole body.
+    assert report.verbatim == parse(body).text
+    assert body[len("AMEAÇA ALTA ") :].startswith(report.verbatim)
+    assert exchange.reply == threat_reply("pt", report)
 
 
 @pytest.mark.parametrize(
@@ -826,6 +858,21 @@ def test_every_reply_is_answered_even_when_acting_fails(client, gateways, monkey
     assert Alert.objects.count() == 0
 
 
+def test_a_threat_is_answered_and_kept_even_when_reporting_fails(client, gateways, monkeypatch):
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(sms_actions.incident_actions, "report_threat", broken)
+    exchange = send_a(client, gateways, "AMENAZA ALTA hombres armados")
+    assert exchange.status == 200
+    assert exchange.reply.startswith(SAYS["failed"]["es"])
+    exchange.inbound.refresh_from_db()
+    assert exchange.inbound.body == "AMENAZA ALTA hombres armados"
+    assert exchange.inbound.command == ""
+    assert ThreatReport.objects.count() == 0
+    assert Alert.objects.count() == 0
+
+
 def test_many_messages_each_get_their_own_row_and_reply(client, gateways):
     bodies = ["SOS", "AMENAZA BAJA", "LLEGUE 1234", "", "xyz", "HELP", "OK ZZZZ99"]
     replies = [send_a(client, gateways, body).reply for body in bodies]
@@ -833,7 +880,9 @@ def test_many_messages_each_get_their_own_row_and_reply(client, gateways):
     stored = sorted(InboundSms.objects.all(), key=lambda row: bodies.index(row.body))
     assert [row.body for row in stored] == bodies
     assert [row.reply for row in stored] == replies
-    assert Alert.objects.count() == 2
+    # SOS, HELP, and the threat report (medium: "BAJA" does not lower the rules' level).
+    assert Alert.objects.count() == 3
+    assert ThreatReport.objects.get().level == "medium"
 
 
 # --- organisation isolation -----------------------------------------------------------

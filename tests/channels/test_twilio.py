@@ -24,6 +24,7 @@ from amparo.channels.models import InboundSms, SmsGateway
 from amparo.channels.sms import actions as sms_actions
 from amparo.channels.sms.commands import help_text
 from amparo.core.models import AuditEntry
+from amparo.incidents.models import ThreatReport
 from amparo.people import actions as people_actions
 from tests.core.raw import raw_column
 
@@ -161,9 +162,6 @@ def test_it_xml_escapes_the_reply(client, twilio):
         ("  Socorro!  ", STRANGER, "panic", "high", "Alerta recebido"),
         ("help", STRANGER, "panic", "high", "Alert received"),
         ("HELP", ROSA, "panic", "high", "Alerta recibida"),  # Rosa prefers Spanish
-        ("AMENAZA ALTA", STRANGER, "threat", "high", "Amenaza recibida"),
-        ("ameaça média", STRANGER, "threat", "medium", "Ameaça recebida"),
-        ("THREAT MEDIUM", STRANGER, "threat", "medium", "Threat received"),
     ],
 )
 def test_signed_commands_raise_alerts(client, twilio, body, sender, kind, severity, says):
@@ -176,11 +174,35 @@ def test_signed_commands_raise_alerts(client, twilio, body, sender, kind, severi
 
 
 @pytest.mark.parametrize(
+    ("body", "sender", "level", "says"),
+    [
+        ("AMENAZA ALTA", STRANGER, "high", "Alta"),
+        ("ameaça média", STRANGER, "medium", "Média"),
+        ("THREAT MEDIUM", STRANGER, "medium", "Medium"),
+        # An SMS answers no Step 1 question: the rules say medium, "low" cannot lower it.
+        ("AMENAZA BAJA", STRANGER, "medium", "Media"),
+        ("AMEAÇA BAIXA", ROSA, "medium", "Media"),  # Rosa prefers Spanish
+        ("threat low", STRANGER, "medium", "Medium"),
+    ],
+)
+def test_signed_threats_are_reported_with_a_receipt(client, twilio, body, sender, level, says):
+    status, content, _type = signed(client, body, sender=sender)
+    assert status == 200
+    report = ThreatReport.objects.get()
+    assert (report.level, report.source) == (level, "sms")
+    assert report.person == (twilio.world.defender_person if sender == ROSA else None)
+    reply = message_of(content)
+    assert report.receipt in reply
+    assert says in reply
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.severity) == (AlertKind.THREAT, level)
+    assert alert.unverified is (sender == STRANGER)
+    assert InboundSms.objects.get().outcome == "threat_reported"
+
+
+@pytest.mark.parametrize(
     ("body", "says"),
     [
-        ("AMENAZA BAJA", "Amenaza registrada"),
-        ("AMEAÇA BAIXA", "Ameaça registrada"),
-        ("threat low", "Threat recorded"),
         ("LLEGUE 1234", "No hay ningún viaje"),
         ("CHEGUEI 1234", "Nenhuma viagem"),
         ("checkin 1234", "No trip with check-ins"),

@@ -19,6 +19,8 @@ from amparo.channels.models import InboundSms, SmsGateway
 from amparo.channels.sms.commands import Kind, help_text, parse
 from amparo.channels.sms.commands import guess_language as language_of_keyword
 from amparo.core import audit
+from amparo.incidents import actions as incident_actions
+from amparo.incidents.models import Level, Source
 from amparo.people.actions import find_person_by_phone
 from amparo.people.models import Membership, Organisation
 
@@ -103,27 +105,33 @@ def _act(
         }
         return "alert_raised", reply, alert
     if command.kind == Kind.THREAT:
-        severity = command.level or Severity.MEDIUM
-        if severity == Severity.LOW:
-            return (
-                "threat_recorded",
-                _("Threat recorded. Write it down in detail and tell your supervisor."),
-                None,
-            )
-        alert = alert_actions.raise_alert(
+        # The same action as the web form and the API (DESIGN.md section 5). With no Step 1
+        # answers the rules give medium; "AMENAZA ALTA" raises that, "BAJA" cannot lower it.
+        # A bare "AMENAZA" is still a report: the message itself is the record.
+        receipt = incident_actions.report_threat(
             actor,
             organisation,
-            kind=AlertKind.THREAT,
-            severity=severity,
-            message=command.text,
+            {
+                "verbatim": command.text or inbound.body.strip(),
+                "reported_level": command.level or "",
+                "language": language if language in incident_actions.LANGUAGES else "es",
+            },
+            source=Source.SMS,
             person=person,
-            source="sms",
-            unverified=person is None,
         )
-        reply = _("Threat received (code %(code)s). Your organisation is being notified.") % {
-            "code": alert.code
-        }
-        return "alert_raised", reply, alert
+        report = receipt.report
+        says = {"receipt": receipt.code, "level": Level(report.level).label}
+        if report.alert is not None:
+            reply = _(
+                "Threat received: receipt %(receipt)s, level %(level)s. Your organisation is "
+                "being notified."
+            )
+        else:
+            reply = _(
+                "Threat recorded: receipt %(receipt)s, level %(level)s. Tell your supervisor."
+            )
+        reply %= says
+        return "threat_reported", reply, report.alert
     if command.kind == Kind.ACKNOWLEDGE:
         if person is None:
             return "ack_refused", _("This number is not registered; it cannot take an alert."), None

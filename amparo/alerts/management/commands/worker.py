@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.db.utils import OperationalError
+from django.utils import timezone
 
 from amparo.alerts import clock
 
@@ -63,9 +64,21 @@ class Command(BaseCommand):
         sender = clock.Sender(options["senders"], lease_seconds=options["lease_seconds"])
 
         def auditor_loop() -> int:
-            return clock.run_due_steps(
+            ran = clock.run_due_steps(
                 f"{name}/auditor", overdue_by=options["auditor_bound"], batch=options["batch"]
             )
+            # Security plan review reminders (a read-only look first: an idle second costs
+            # one indexed query). Imported here, as alerts knows nothing of incidents
+            # (DESIGN.md section 4). A failure is logged and never stops the clock's audit.
+            try:
+                from amparo.incidents import plan
+
+                ran += plan.send_due_reminders(timezone.now())
+            except OperationalError as exc:
+                log.warning("security plan reminders: database busy (%s)", exc)
+            except Exception:
+                log.exception("security plan reminders failed; trying again")
+            return ran
 
         threads = [
             threading.Thread(
