@@ -255,5 +255,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("AMPARO_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "apprise": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "apprise": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

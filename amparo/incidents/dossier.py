@@ -35,6 +35,7 @@ from amparo.core.models import AuditEntry
 from amparo.incidents import access, actions
 from amparo.incidents.checklist import BY_CODE
 from amparo.incidents.classify import explanation
+from amparo.incidents.forms import step1_answers
 from amparo.incidents.models import (
     ChecklistItem,
     CustodyAction,
@@ -48,7 +49,6 @@ from amparo.incidents.models import (
     ThreatChannel,
     ThreatReport,
 )
-from amparo.incidents.views import _step1_answers
 from amparo.people.access import OrgContext
 from amparo.people.models import Person, User
 from amparo.people.views import org_view
@@ -176,7 +176,7 @@ def dossier_context(
         "channel": _label(ThreatChannel, report.channel),
         "location": report.location,
         # The questions as the reporter was asked them, with the answers given.
-        "answers": _step1_answers(report),
+        "answers": step1_answers(report),
         "evidence": [_evidence_row(n, e, custody, who, when) for n, e in enumerate(evidence, 1)],
         "timeline": [(when(e.at), who(e.actor), _event_text(e.action, e.details)) for e in entries],
         "checklist": [_item_row(item, who, when) for item in items],

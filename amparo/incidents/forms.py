@@ -288,3 +288,35 @@ class ItemForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+# Reading the answers back (the case view and the dossier)
+
+
+def answer_text(value: Any) -> str:
+    if value is True:
+        return str(_("Yes"))
+    if value is False:
+        return str(_("No"))
+    return str(_("Not answered"))
+
+
+def step1_answers(report: ThreatReport) -> list[tuple[str, str]]:
+    """The Step 1 questions as the reporter was asked them, with the answers given."""
+    answers = report.answers or {}
+    rows = []
+    for key, question in QUESTIONS.items():
+        value = answers.get(key)
+        if key == "imminent_harm_signs":
+            if value is None:
+                text = str(_("Not answered"))
+            elif not value:
+                text = str(_("None of these"))
+            else:
+                text = "; ".join(str(HarmSign(s).label) for s in value if s in HarmSign.values)
+        elif key == "source_illicit_activity":
+            text = str(IllicitActivity(value).label) if value else str(_("Not answered"))
+        else:
+            text = answer_text(value)
+        rows.append((str(question), text))
+    return rows

@@ -71,6 +71,7 @@ ALLOWED_TYPES = frozenset(
         "video/webm",
         "video/x-matroska",
         "video/ogg",
+        "application/ogg",  # what the bytes of an Ogg Opus voice note say
         "application/pdf",
     }
 )
@@ -195,15 +196,42 @@ def sniff(head: bytes) -> str:
     return ""
 
 
+EXECUTABLE_HINTS = (
+    "executable",
+    "x-elf",
+    "mach",
+    "appimage",
+    "msdownload",
+    "sharedlib",
+    "x-dosexec",
+)
+ARCHIVE_HINTS = (
+    "zip",
+    "x-7z",
+    "gzip",
+    "x-rar",
+    "x-tar",
+    "bzip",
+    "x-xz",
+    "openxmlformats",
+    "x-iso9660",
+)
+
+
 def refusal(content_type: str) -> str:
-    """Why a content type is refused ("" when it is accepted)."""
+    """Why a content type is refused ("" when it is accepted). The sniffer's guess at
+    what a refused file is can be wrong in its details (an ELF program may read as an
+    "AppImage", a zip as a ".docx"), so the reason names the family, not the guess."""
     if content_type in ALLOWED_TYPES:
         return ""
-    if not content_type:
-        return _("its content is not a recognised audio, photo, video or PDF file")
-    return _("files of type %(type)s are not accepted (audio, photos, video and PDF are)") % {
-        "type": content_type
-    }
+    if any(hint in content_type for hint in EXECUTABLE_HINTS):
+        return _("it is a program; only audio, photos, video and PDF files are accepted")
+    if any(hint in content_type for hint in ARCHIVE_HINTS):
+        return _(
+            "it is an archive or an office document; only audio, photos, video and PDF "
+            "files are accepted"
+        )
+    return _("it is not an audio, photo, video or PDF file, the only kinds accepted")
 
 
 @dataclass

@@ -31,18 +31,16 @@ from django.views.decorators.http import require_GET, require_POST
 from amparo.core.models import AuditEntry
 from amparo.incidents import access, actions, checklist, classify, vault
 from amparo.incidents.forms import (
-    QUESTIONS,
     CaseFilterForm,
     ItemForm,
     LevelForm,
     ReceiptForm,
     StatusForm,
     ThreatReportForm,
+    step1_answers,
 )
 from amparo.incidents.models import (
     CustodyEvent,
-    HarmSign,
-    IllicitActivity,
     ItemStatus,
     Owner,
     Source,
@@ -297,34 +295,6 @@ def case_list(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
 # The case view
 
 
-def _answer_text(value: Any) -> str:
-    if value is True:
-        return _("Yes")
-    if value is False:
-        return _("No")
-    return _("Not answered")
-
-
-def _step1_answers(report: ThreatReport) -> list[tuple[str, str]]:
-    answers = report.answers or {}
-    rows = []
-    for key, question in QUESTIONS.items():
-        value = answers.get(key)
-        if key == "imminent_harm_signs":
-            if value is None:
-                text = _("Not answered")
-            elif not value:
-                text = _("None of these")
-            else:
-                text = "; ".join(str(HarmSign(s).label) for s in value if s in HarmSign.values)
-        elif key == "source_illicit_activity":
-            text = str(IllicitActivity(value).label) if value else _("Not answered")
-        else:
-            text = _answer_text(value)
-        rows.append((str(question), text))
-    return rows
-
-
 TIMELINE_LABELS = {
     "threat.reported": gettext_lazy("Report received"),
     "threat.level_changed": gettext_lazy("Level changed"),
@@ -440,7 +410,7 @@ def _detail_context(ctx: OrgContext, report: ThreatReport, **forms: Any) -> dict
         "manager": manager,
         "reader": reader,
         "explanation": explanation,
-        "answers": _step1_answers(report),
+        "answers": step1_answers(report),
         "evidence": list(report.evidence.all()),
         "checklist": active,
         "superseded": [r for r in rows if r["item"].superseded],
