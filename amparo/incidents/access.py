@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from amparo.core.access import not_found
-from amparo.incidents.models import ChecklistItem, EvidenceFile, ThreatReport
+from amparo.incidents.models import ChecklistItem, EvidenceFile, Owner, ThreatReport
 from amparo.people.access import OrgContext, _uuid, own_profile
 from amparo.people.models import Person, Role
 
@@ -83,6 +83,28 @@ def access_item_by_id(ctx: OrgContext, report: ThreatReport, item_id: Any) -> Ch
     if item.organisation_id != ctx.organisation.pk:
         not_found()
     return item
+
+
+# Items the person threatened (or who filed the report) ticks themselves.
+OWN_ITEM_OWNERS = frozenset({Owner.REPORTER, Owner.RELATIVES})
+
+
+def is_own_report(ctx: OrgContext, report: ThreatReport) -> bool:
+    """Filed by this user, or about their own profile."""
+    if report.reported_by_id is not None and report.reported_by_id == ctx.user.pk:
+        return True
+    profile = own_profile(ctx)
+    return profile is not None and report.person_id == profile.pk
+
+
+def may_update_item(ctx: OrgContext, report: ThreatReport, owner: str) -> bool:
+    """Case managers tick any item; the person a report is about, or who filed it, ticks
+    the guidance meant for them (their own and their relatives' items)."""
+    if can_manage_cases(ctx):
+        return True
+    if owner not in OWN_ITEM_OWNERS:
+        return False
+    return is_own_report(ctx, report)
 
 
 def access_evidence_by_id(ctx: OrgContext, report: ThreatReport, evidence_id: Any) -> EvidenceFile:

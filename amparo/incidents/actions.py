@@ -29,6 +29,8 @@ from amparo.incidents.models import (
     CustodyAction,
     CustodyEvent,
     EvidenceFile,
+    HarmSign,
+    IllicitActivity,
     ItemStatus,
     Level,
     Measure,
@@ -127,6 +129,13 @@ def clean_report(data: dict[str, Any]) -> dict[str, Any]:
     signs = data.get("imminent_harm_signs")
     if signs is not None and not isinstance(signs, list | tuple):
         raise ValidationError({"imminent_harm_signs": _("Give a list.")})
+    # An answer that is not one of the choices is refused, not dropped: dropping it
+    # could turn a sign of imminent harm into "no sign" and lower the level.
+    if signs is not None and any(sign not in HarmSign.values for sign in signs):
+        raise ValidationError({"imminent_harm_signs": _("Unknown sign of imminent harm.")})
+    activity = data.get("source_illicit_activity")
+    if activity not in (None, "") and activity not in IllicitActivity.values:
+        raise ValidationError({"source_illicit_activity": _("Unknown activity.")})
     return {
         "occurred_at": _occurred_at(data.get("occurred_at")),
         "place": _text(data, "place", 500),

@@ -29,7 +29,6 @@ from amparo.incidents.models import (
     HarmSign,
     IllicitActivity,
     Level,
-    Owner,
     Source,
     Status,
     ThreatChannel,
@@ -538,22 +537,9 @@ def get_threat(request: HttpRequest, report_id: str) -> dict[str, Any]:
     return _detail(ctx, report)
 
 
-def _may_update_item(ctx: OrgContext, report: ThreatReport, item: ChecklistItem) -> bool:
-    """Case managers tick any item; the person a report is about, or who filed it, ticks
-    the guidance meant for them (their own and their relatives' items)."""
-    if access.can_manage_cases(ctx):
-        return True
-    if item.owner not in (Owner.REPORTER, Owner.RELATIVES):
-        return False
-    if report.reported_by_id == ctx.user.pk:
-        return True
-    profile = people_access.own_profile(ctx)
-    return profile is not None and report.person_id == profile.pk
-
-
 def _item(ctx: OrgContext, report: ThreatReport, item: ChecklistItem) -> dict[str, Any]:
     known = BY_CODE.get(item.code)
-    notes_visible = access.can_read_cases(ctx) or _may_update_item(ctx, report, item)
+    notes_visible = access.can_read_cases(ctx) or access.may_update_item(ctx, report, item.owner)
     return {
         "id": item.pk,
         "code": item.code,
@@ -583,7 +569,7 @@ def update_item(
 ) -> dict[str, Any]:
     ctx, report = _find(request, report_id)
     item = access.access_item_by_id(ctx, report, item_id)
-    if not _may_update_item(ctx, report, item):
+    if not access.may_update_item(ctx, report, item.owner):
         not_found()
     actions.update_item(request.user, item, status=payload.status, notes=payload.notes)
     item.refresh_from_db()

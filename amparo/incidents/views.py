@@ -55,7 +55,6 @@ REPORT_LANGUAGES = ("es", "en", "pt")
 PAGE_SIZE = 25
 # Who may tick an item besides the case managers: the person threatened and whoever
 # filed the report, for the actions the reference gives them and their family.
-OWN_ITEM_OWNERS = frozenset({Owner.REPORTER, Owner.RELATIVES})
 
 
 def report_language() -> str:
@@ -357,27 +356,12 @@ def _timeline(report: ThreatReport) -> list[dict[str, Any]]:
     return entries
 
 
-def _may_tick(ctx: OrgContext, report: ThreatReport, owner: str) -> bool:
-    if access.can_manage_cases(ctx):
-        return True
-    if owner not in OWN_ITEM_OWNERS:
-        return False
-    return _is_own_report(ctx, report)
-
-
-def _is_own_report(ctx: OrgContext, report: ThreatReport) -> bool:
-    if report.reported_by_id is not None and report.reported_by_id == ctx.user.pk:
-        return True
-    profile = people_access.own_profile(ctx)
-    return profile is not None and report.person_id == profile.pk
-
-
 def _checklist_rows(ctx: OrgContext, report: ThreatReport) -> list[dict[str, Any]]:
     """Each item with its title and guidance: in the report's language for the person
     threatened and the reporter, in the reader's for the organisation's staff."""
     staff = access.can_read_cases(ctx)
     language = translation.get_language() if staff else report.language
-    manager, own = access.can_manage_cases(ctx), _is_own_report(ctx, report)
+    manager, own = access.can_manage_cases(ctx), access.is_own_report(ctx, report)
     rows = []
     with translation.override(language):
         for item in report.checklist.select_related("done_by"):
@@ -389,7 +373,7 @@ def _checklist_rows(ctx: OrgContext, report: ThreatReport) -> list[dict[str, Any
                     "guidance": str(spec.guidance) if spec else "",
                     "owner_label": str(Owner(item.owner).label),
                     "status_label": str(ItemStatus(item.status).label),
-                    "may_tick": manager or (own and item.owner in OWN_ITEM_OWNERS),
+                    "may_tick": manager or (own and item.owner in access.OWN_ITEM_OWNERS),
                 }
             )
     return rows
@@ -480,7 +464,7 @@ def update_item(
 ) -> HttpResponse:
     report = access.access_report_by_id(ctx, report_id)
     item = access.access_item_by_id(ctx, report, item_id)
-    people_access.require(ctx, _may_tick(ctx, report, item.owner))
+    people_access.require(ctx, access.may_update_item(ctx, report, item.owner))
     form = ItemForm(request.POST)
     if form.is_valid():
         actions.update_item(
