@@ -92,10 +92,15 @@ def raise_alert(
     location: dict[str, float] | None = None,
     subject: Any = None,
     policy: EscalationPolicy | None = None,
+    snapshot: dict[str, Any] | None = None,
     source: str = "web",
     unverified: bool = False,
+    audit_batch: list[audit.Pending] | None = None,
 ) -> Alert:
-    """DESIGN.md section 5: snapshot the policy and write every step with a fixed due_at."""
+    """DESIGN.md section 5: snapshot the policy and write every step with a fixed due_at.
+    ``snapshot``: the policy's, taken by the caller before its transaction (a read that
+    need not hold the write lock). ``audit_batch``: the caller appends the audit entry
+    with its own, at the end of its transaction, so the chain's head is locked briefly."""
     if kind not in AlertKind.values:
         raise ValidationError({"kind": _("Unknown alert kind.")})
     if severity not in Severity.values:
@@ -112,6 +117,8 @@ def raise_alert(
         if not (-90 <= location["lat"] <= 90 and -180 <= location["lon"] <= 180):
             raise ValidationError({"location": _("That latitude or longitude is out of range.")})
     policy = policy or choose_policy(organisation, kind, severity)
+    if snapshot is None:
+        snapshot = policy.snapshot()
     raised_at = timezone.now()
     alert = Alert(
         organisation=organisation,
@@ -124,7 +131,7 @@ def raise_alert(
         raised_by=actor if isinstance(actor, User) else None,
         source=source,
         unverified=unverified,
-        policy_snapshot=policy.snapshot(),
+        policy_snapshot=snapshot,
         raised_at=raised_at,
     )
     if subject is not None:
@@ -134,12 +141,16 @@ def raise_alert(
     AlertStep.objects.bulk_create(
         AlertStep(alert=alert, **step) for step in plan_steps(alert.policy_snapshot, raised_at)
     )
-    audit.record(
+    entry = audit.Pending(
         actor,
         "alert.raised",
         alert,
         details={"kind": kind, "severity": severity, "source": source, "policy": str(policy.pk)},
     )
+    if audit_batch is not None:
+        audit_batch.append(entry)
+    else:
+        audit.record_many([entry])
     return alert
 
 

@@ -175,11 +175,18 @@ def report_threat(
             {"verbatim": _("Write what was said or done, or attach the evidence.")}
         )
     result = classify(fields["answers"], fields["reported_level"])
-    now = timezone.now()
     user = actor if isinstance(actor, User) else None
     accepted = [e for e in evidence if not e.refused]
+    # Reads before the transaction: on SQLite it holds the only write lock from BEGIN.
+    policy = snapshot = None
+    if result.level in (Level.MEDIUM, Level.HIGH):
+        policy = alert_actions.choose_policy(organisation, AlertKind.THREAT, result.level)
+        snapshot = policy.snapshot()
+    supervisor = _supervisor_address(person)
     try:
         with transaction.atomic():
+            now = timezone.now()
+            entries: list[audit.Pending] = []
             report = ThreatReport(
                 organisation=organisation,
                 receipt=new_receipt(),
@@ -192,28 +199,32 @@ def report_threat(
                 created_at=now,
                 **fields,
             )
-            if report.level in (Level.MEDIUM, Level.HIGH):
+            if policy is not None:
                 # Raised before the report row is written (its id is already known), so
                 # the report is inserted once, with its alert.
-                report.alert = _raise(actor, report)
+                report.alert = _raise(actor, report, policy, snapshot, entries)
             report.save(force_insert=True)
-            supervisor_told = _tell_supervisor(report, now)
+            told = supervisor is not None and _tell_supervisor(report, supervisor, now)
             _build_checklist(
-                report, now, done={"step2_record_to_supervisor"} if supervisor_told else set()
+                report, now, done={"step2_record_to_supervisor"} if told else frozenset()
             )
             _store_evidence(report, accepted, user, now)
-            audit.record(
-                actor,
-                "threat.reported",
-                report,
-                details={
-                    "receipt": report.receipt,
-                    "level": report.level,
-                    "source": source,
-                    "evidence": len(accepted),
-                    "refused": len(evidence) - len(accepted),
-                },
+            entries.append(
+                audit.Pending(
+                    actor,
+                    "threat.reported",
+                    report,
+                    details={
+                        "receipt": report.receipt,
+                        "level": report.level,
+                        "source": source,
+                        "evidence": len(accepted),
+                        "refused": len(evidence) - len(accepted),
+                    },
+                )
             )
+            # Last, so the audit chain's head is locked only for the commit.
+            audit.record_many(entries)
             # Final names now; if the commit fails, the except below removes them.
             for staged in accepted:
                 staged.commit()
@@ -285,7 +296,13 @@ def _store_evidence(
     )
 
 
-def _raise(actor: Any, report: ThreatReport) -> Alert:
+def _raise(
+    actor: Any,
+    report: ThreatReport,
+    policy: Any = None,
+    snapshot: dict[str, Any] | None = None,
+    audit_batch: list[audit.Pending] | None = None,
+) -> Alert:
     # The alert says what the organisation needs to act, not the record itself: that
     # stays in the vault (reference, Step 4: channels may be compromised).
     with translation.override("es"):
@@ -301,8 +318,11 @@ def _raise(actor: Any, report: ThreatReport) -> Alert:
         message=message,
         person=report.person,
         subject=report,
+        policy=policy,
+        snapshot=snapshot,
         source=report.source if report.source in ("web", "api", "sms") else "web",
         unverified=report.person is None,
+        audit_batch=audit_batch,
     )
 
 
@@ -310,13 +330,19 @@ def case_url(report: ThreatReport) -> str:
     return settings.BASE_URL + reverse("threat-detail", args=[report.organisation.slug, report.pk])
 
 
-def _tell_supervisor(report: ThreatReport, now: datetime) -> bool:
-    """Reference, Step 2: the record goes to the immediate supervisor. Amparo sends the
-    supervisor a link to it (the record itself stays in the vault), by e-mail, or by SMS
-    when there is no e-mail address."""
-    person = report.person
+@dataclass(frozen=True)
+class _Supervisor:
+    label: str
+    channel: str
+    address: str
+    language: str
+
+
+def _supervisor_address(person: Person | None) -> _Supervisor | None:
+    """Whom Step 2's message goes to: the person's supervisor, by e-mail, or by SMS when
+    there is no e-mail address (read before the report's transaction)."""
     if person is None or person.supervisor_id is None:
-        return False
+        return None
     supervisor = person.supervisor
     assert supervisor is not None
     email = supervisor.email or (supervisor.user.email if supervisor.user is not None else "")
@@ -325,27 +351,35 @@ def _tell_supervisor(report: ThreatReport, now: datetime) -> bool:
         (Channel.EMAIL, email) if email else (Channel.SMS, phones[0] if phones else "")
     )
     if not address:
-        return False
-    language = supervisor.preferred_language or "es"
-    with translation.override(language):
+        return None
+    return _Supervisor(
+        supervisor.display_name[:80], channel, address, supervisor.preferred_language or "es"
+    )
+
+
+def _tell_supervisor(report: ThreatReport, supervisor: _Supervisor, now: datetime) -> bool:
+    """Reference, Step 2: the record goes to the immediate supervisor. Amparo sends the
+    supervisor a link to it (the record itself stays in the vault)."""
+    assert report.person is not None
+    with translation.override(supervisor.language):
         body = _(
             "Threat report %(receipt)s about %(person)s (%(level)s). Read the record and "
             "the checklist: %(url)s"
         ) % {
             "receipt": report.receipt,
-            "person": person.display_name,
+            "person": report.person.display_name,
             "level": Level(report.level).label,
             "url": case_url(report),
         }
     OutboxMessage.objects.create(
         organisation_id=report.organisation_id,
         alert=report.alert,
-        idempotency_key=f"report:{report.pk}:supervisor:{channel}",
-        channel=channel,
-        recipient_label=supervisor.display_name[:80],
-        address=address,
+        idempotency_key=f"report:{report.pk}:supervisor:{supervisor.channel}",
+        channel=supervisor.channel,
+        recipient_label=supervisor.label,
+        address=supervisor.address,
         body=body,
-        language=language,
+        language=supervisor.language,
         next_attempt_at=now,
     )
     return True

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 MAGIC = b"AMPV1\n"
@@ -296,8 +297,10 @@ class Stager:
             return
         staged.size += len(data)
         if staged.size > self.max_bytes:
-            limit = self.max_bytes // (1024 * 1024)
-            self._refuse(_("it is larger than the limit of %(mb)s MB") % {"mb": limit})
+            self._refuse(
+                _("it is larger than the limit of %(size)s")
+                % {"size": filesizeformat(self.max_bytes)}
+            )
             return
         if len(self._head) < SNIFF_BYTES:
             self._head += data[: SNIFF_BYTES - len(self._head)]
