@@ -235,18 +235,7 @@ def test_it_explains_in_spanish_and_portuguese(language, label):
     assert text != english
 
 
-@pytest.mark.parametrize(
-    "language",
-    [
-        "es",
-        pytest.param(
-            "pt",
-            marks=pytest.mark.xfail(
-                reason="the reasons' pt translations are added by the lead later"
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("language", ["es", "pt"])
 def test_its_reasons_read_in_spanish_and_portuguese(language):
     with translation.override(language):
         said = explanation(Level.HIGH, ["physical_violence"]).split(": ", 1)[1]
