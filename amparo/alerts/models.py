@@ -3,6 +3,7 @@ sections 5 and 6; reference, Strategy 2, line 2 and Strategy 6, lines 1 and 2)."
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
@@ -83,12 +84,26 @@ class EscalationPolicy(models.Model):
         )
 
     def snapshot(self) -> dict[str, Any]:
-        return {
-            "policy_id": str(self.pk),
-            "name": self.name,
-            "version": self.version,
-            "tiers": [tier.snapshot() for tier in self.tiers.order_by("position")],
-        }
+        """The policy as an alert keeps it. Cached per process by id, version and time of
+        the last change: every edit goes through ``alerts.actions.save_policy``, which
+        raises the version and the time, so a cached snapshot is never stale (an edit
+        rolled back and redone gets another time). A copy is returned."""
+        key = (self.pk, self.version, self.updated_at)
+        cached = _SNAPSHOTS.get(key)
+        if cached is None:
+            cached = {
+                "policy_id": str(self.pk),
+                "name": self.name,
+                "version": self.version,
+                "tiers": [tier.snapshot() for tier in self.tiers.order_by("position")],
+            }
+            if len(_SNAPSHOTS) > 1000:
+                _SNAPSHOTS.clear()
+            _SNAPSHOTS[key] = cached
+        return copy.deepcopy(cached)
+
+
+_SNAPSHOTS: dict[tuple[Any, int, Any], dict[str, Any]] = {}
 
 
 class PolicyTier(models.Model):
