@@ -97,6 +97,18 @@ def is_own_report(ctx: OrgContext, report: ThreatReport) -> bool:
     return profile is not None and report.person_id == profile.pk
 
 
+def may_read_record(ctx: OrgContext, report: ThreatReport) -> bool:
+    """The sealed Step 2 record: case readers, and the person who filed the report or
+    whom it is about (their own case)."""
+    return can_read_cases(ctx) or is_own_report(ctx, report)
+
+
+def may_read_notes(ctx: OrgContext, report: ThreatReport, owner: str) -> bool:
+    """A checklist item's notes: case readers, and whoever may tick the item. The notes
+    on the coordinator's and the supervisor's items stay with them."""
+    return can_read_cases(ctx) or may_update_item(ctx, report, owner)
+
+
 def may_update_item(ctx: OrgContext, report: ThreatReport, owner: str) -> bool:
     """Case managers tick any item; the person a report is about, or who filed it, ticks
     the guidance meant for them (their own and their relatives' items)."""
@@ -143,16 +155,24 @@ def access_person_for_report(ctx: OrgContext, person_id: Any) -> Person:
 
 
 def access_plan_person(ctx: OrgContext, person_id: Any) -> Person:
-    """Whose security plan one may read and edit: one's own, or anyone's for case
-    managers and supervisors."""
-    person = Person.objects.filter(pk=_uuid(person_id)).first()
+    """Whose security plan one may read and edit: one's own; case managers anyone's; a
+    supervisor the plans of the people they supervise (the plan holds routes,
+    schedules and housing)."""
+    person = Person.objects.filter(pk=_uuid(person_id), archived_at__isnull=True).first()
     if person is None:
         not_found()
     if person.organisation_id != ctx.organisation.pk:
         not_found()
-    if ctx.has_any(CASE_MANAGERS | frozenset({Role.SUPERVISOR})):
+    if can_manage_cases(ctx):
         return person
-    if own_profile(ctx) != person:
+    profile = own_profile(ctx)
+    if profile is None:
+        not_found()
+    if person.pk == profile.pk:
+        return person
+    if not ctx.has_any(frozenset({Role.SUPERVISOR})):
+        not_found()
+    if person.supervisor_id != profile.pk:
         not_found()
     return person
 

@@ -416,20 +416,33 @@ def change_level(actor: Any, report: ThreatReport, level: str, reason: str) -> N
             item.save(update_fields=["superseded"])
     _build_checklist(report, now, keep=items)
     alert = Alert.objects.filter(pk=report.alert_id).first() if report.alert_id else None
-    if alert is not None and alert.state != AlertState.RESOLVED:
-        if level == Level.LOW or LEVEL_ORDER[level] != LEVEL_ORDER[alert.severity]:  # type: ignore[index]
+    open_alert = alert if alert is not None and alert.state != AlertState.RESOLVED else None
+    if level == Level.LOW:
+        # Low needs no alert (Step 1): an open one is closed, with the reason.
+        if open_alert is not None:
             alert_actions.resolve_alert(
                 actor,
-                alert,
+                open_alert,
                 note=_("The report's level changed from %(a)s to %(b)s.")
                 % {"a": before, "b": level},
             )
-            alert = None
-    if level in (Level.MEDIUM, Level.HIGH) and (
-        alert is None or alert.state == AlertState.RESOLVED
-    ):
+    elif open_alert is None:
+        if alert is None or LEVEL_ORDER[level] > LEVEL_ORDER[before]:  # type: ignore[index]
+            # No alert yet (the report was low), or a closed one and the risk grew.
+            report.alert = _raise(actor, report)
+            report.save(update_fields=["alert"])
+    elif LEVEL_ORDER[level] > LEVEL_ORDER[open_alert.severity]:  # type: ignore[index]
+        # The risk grew while the alert runs: a new alert at the new severity takes
+        # over (its policy may reach further and faster); the old one is closed.
+        alert_actions.resolve_alert(
+            actor,
+            open_alert,
+            note=_("The report's level changed from %(a)s to %(b)s.") % {"a": before, "b": level},
+        )
         report.alert = _raise(actor, report)
         report.save(update_fields=["alert"])
+    # Lowered from high to medium with the alert still running: it goes on as it is,
+    # rather than start again from its first tier as a second alert.
     audit.record(actor, "threat.level_changed", report, details={"from": before, "to": level})
 
 

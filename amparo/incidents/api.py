@@ -437,13 +437,9 @@ def _summary(report: ThreatReport) -> dict[str, Any]:
     }
 
 
-def _may_read_record(ctx: OrgContext, report: ThreatReport) -> bool:
-    return access.can_read_cases(ctx) or report.reported_by_id == ctx.user.pk
-
-
 def _detail(ctx: OrgContext, report: ThreatReport) -> dict[str, Any]:
     record = None
-    if _may_read_record(ctx, report):
+    if access.may_read_record(ctx, report):
         point = report.location or {}
         record = {
             "place": report.place,
@@ -539,7 +535,7 @@ def get_threat(request: HttpRequest, report_id: str) -> dict[str, Any]:
 
 def _item(ctx: OrgContext, report: ThreatReport, item: ChecklistItem) -> dict[str, Any]:
     known = BY_CODE.get(item.code)
-    notes_visible = access.can_read_cases(ctx) or access.may_update_item(ctx, report, item.owner)
+    notes_visible = access.may_read_notes(ctx, report, item.owner)
     return {
         "id": item.pk,
         "code": item.code,

@@ -12,6 +12,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from amparo.incidents.classify import ANSWER_KEYS
 from amparo.incidents.models import (
     HarmSign,
     IllicitActivity,
@@ -143,14 +144,7 @@ class ThreatReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
     )
 
-    STEP1 = (
-        "physical_violence",
-        "attempted_assault",
-        "imminent_harm_signs",
-        "source_illicit_activity",
-        "shows_knowledge_of_work",
-        "source_known",
-    )
+    STEP1 = ANSWER_KEYS
 
     def __init__(
         self,

@@ -182,6 +182,12 @@ def read_blob(path: Path, evidence_id: uuid.UUID, key: bytes) -> Iterator[bytes]
                 return
 
 
+# What puremagic names by extension only (no MIME type, or a generic one), and its
+# older names for types accepted under their standard name.
+BY_EXTENSION = {".amr": "audio/amr", ".3ga": "audio/3gpp", ".m4a": "audio/mp4"}
+ALIASES = {"image/x-ms-bmp": "image/bmp", "audio/x-opus+ogg": "audio/ogg"}
+
+
 def sniff(head: bytes) -> str:
     """The content type the bytes say, or "" when they say nothing known."""
     if not head:
@@ -192,8 +198,14 @@ def sniff(head: bytes) -> str:
         return ""
     for match in matches:
         mime = (match.mime_type or "").lower()
-        if mime:
-            return mime
+        if not mime or mime == "application/octet-stream":
+            # AMR, what call recorders and basic phones record in, has no MIME type in
+            # puremagic's table, only its extension.
+            by_extension = BY_EXTENSION.get((match.extension or "").lower())
+            if by_extension:
+                return by_extension
+            continue
+        return ALIASES.get(mime, mime)
     return ""
 
 
@@ -250,9 +262,15 @@ class StagedEvidence:
     refused: str = ""
 
     def commit(self) -> None:
-        """Make the blob final (the report committed)."""
-        part = blob_path(self.organisation_id, self.evidence_id, part=True)
-        os.replace(part, blob_path(self.organisation_id, self.evidence_id))
+        """Make the blob final (the report committed), durably: the rename is on disk
+        before the report's commit confirms it."""
+        final = blob_path(self.organisation_id, self.evidence_id)
+        os.replace(blob_path(self.organisation_id, self.evidence_id, part=True), final)
+        directory = os.open(final.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
 
     def discard(self) -> None:
         blob_path(self.organisation_id, self.evidence_id, part=True).unlink(missing_ok=True)
@@ -352,6 +370,8 @@ class VaultUploadHandler(FileUploadHandler):
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
         self.stager = Stager(self.organisation_id, self.file_name or "file")
+        # Known from the start, so a request cut off mid-file still has it removed.
+        self.staged.append(self.stager.staged)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         assert self.stager is not None
@@ -360,8 +380,7 @@ class VaultUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> StagedUpload | None:
         assert self.stager is not None
-        staged = self.stager.finish()
-        self.staged.append(staged)
+        staged = self.stager.finish()  # the object new_file listed in self.staged
         self.stager = None
         if not self.file_name and staged.size == 0:
             # An empty file input (no file chosen): nothing was uploaded.

@@ -374,6 +374,7 @@ def _checklist_rows(ctx: OrgContext, report: ThreatReport) -> list[dict[str, Any
                     "owner_label": str(Owner(item.owner).label),
                     "status_label": str(ItemStatus(item.status).label),
                     "may_tick": manager or (own and item.owner in access.OWN_ITEM_OWNERS),
+                    "notes_visible": access.may_read_notes(ctx, report, item.owner),
                 }
             )
     return rows
@@ -395,7 +396,9 @@ def _detail_context(ctx: OrgContext, report: ThreatReport, **forms: Any) -> dict
         "reader": reader,
         "explanation": explanation,
         "answers": step1_answers(report),
-        "evidence": list(report.evidence.all()),
+        # Evidence (names, hashes, files) is for case readers, as in the API.
+        "evidence": list(report.evidence.all()) if reader else [],
+        "record_visible": access.may_read_record(ctx, report),
         "checklist": active,
         "superseded": [r for r in rows if r["item"].superseded],
         "done_count": sum(1 for r in applicable if r["item"].status == ItemStatus.DONE),

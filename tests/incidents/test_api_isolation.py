@@ -212,11 +212,11 @@ def test_a_defender_lists_and_reads_only_their_own_reports(world, api_client, de
         assert c.get(f"{BASE}/{report.pk}/checklist").status_code == 404
     filed, about = defender_view["visible"]
     assert c.get(f"{BASE}/{filed.pk}").json()["record"]["verbatim"] == "Me siguieron"
-    # A report about them that someone else filed: the case and its guidance, not the
-    # record or the evidence (those are for case readers).
+    # A report about them that someone else filed: their own case, its record and its
+    # guidance (access.may_read_record), but not the evidence (for case readers).
     seen = c.get(f"{BASE}/{about.pk}").json()
-    assert (seen["record"], seen["evidence"]) == (None, [])
-    assert "La siguieron" not in json.dumps(seen)
+    assert seen["record"]["verbatim"] == "La siguieron a Rosa"
+    assert seen["evidence"] == []
     assert c.get(f"{BASE}/{about.pk}/checklist").status_code == 200
 
 

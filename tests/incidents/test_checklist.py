@@ -220,3 +220,34 @@ def test_it_refuses_an_unknown_level(world):
     r = report(world, Level.MEDIUM)
     with pytest.raises(ValidationError):
         actions.change_level(world.coordinator.user, r, "extreme", "Porque sí, mucho")
+
+
+def test_lowering_high_to_medium_keeps_the_running_alert(world):
+    """Not a second alert that starts again from the first tier."""
+    high = report(world, Level.HIGH)
+    first = high.alert_id
+    actions.change_level(world.coordinator.user, high, Level.MEDIUM, "no weapon after all")
+    high.refresh_from_db()
+    assert high.alert_id == first
+    assert Alert.objects.count() == 1
+    assert Alert.objects.get().state == AlertState.RAISED
+
+
+def test_raising_medium_to_high_closes_the_medium_alert(world):
+    medium = report(world, Level.MEDIUM)
+    first = medium.alert_id
+    actions.change_level(world.coordinator.user, medium, Level.HIGH, "they came back armed")
+    medium.refresh_from_db()
+    assert medium.alert_id != first
+    assert Alert.objects.get(pk=first).state == AlertState.RESOLVED
+    assert Alert.objects.get(pk=medium.alert_id).state == AlertState.RAISED
+    assert Alert.objects.filter(state=AlertState.RAISED).count() == 1
+
+
+def test_lowering_after_the_alert_was_resolved_raises_nothing(world):
+    high = report(world, Level.HIGH)
+    from amparo.alerts import actions as alert_actions
+
+    alert_actions.resolve_alert(world.coordinator.user, Alert.objects.get(pk=high.alert_id), "ok")
+    actions.change_level(world.coordinator.user, high, Level.MEDIUM, "calmer now")
+    assert Alert.objects.count() == 1

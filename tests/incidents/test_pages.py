@@ -696,3 +696,31 @@ def test_it_links_to_the_report_from_the_menu(world, login):
         reverse("threat-new", args=["org-a"])
         in login(world.defender).get("/o/org-a/threats/").content.decode()
     )
+
+
+def test_the_person_threatened_sees_their_record_but_not_evidence_or_staff_notes(
+    world, login, evidence_store
+):
+    """The same rules as the API (access.may_read_record, may_read_notes): their own
+    case's record and their own items' notes, not the evidence files nor the notes on
+    the coordinator's items."""
+    report, _photo = file_with_photo(world, person=world.defender_person)
+    staff_item = ChecklistItem.objects.get(report=report, code="step1_evaluate_relocation")
+    actions.update_item(world.coordinator.user, staff_item, notes="Casa segura en Iberia")
+    own_item = ChecklistItem.objects.get(report=report, code="step1_police_report")
+    actions.update_item(world.coordinator.user, own_item, notes="Comisaría de Tambopata")
+    page = login(world.defender).get(reverse("threat-detail", args=[world.org_a.slug, report.pk]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Foto del mensaje" in text
+    assert "Comisaría de Tambopata" in text
+    assert "Casa segura en Iberia" not in text
+    assert "foto amenaza.jpg" not in text
+    assert 'data-testid="evidence"' not in text
+    coordinator_page = (
+        login(world.coordinator)
+        .get(reverse("threat-detail", args=[world.org_a.slug, report.pk]))
+        .content.decode()
+    )
+    assert "Casa segura en Iberia" in coordinator_page
+    assert "foto amenaza.jpg" in coordinator_page

@@ -420,8 +420,18 @@ def test_the_page_refuses_a_wrong_or_foreign_entry(world, login):
     assert "Cobija" not in c.get(path).content.decode()
 
 
+def supervise(world) -> None:
+    """Make the supervisor persona the defender's supervisor (Person.supervisor)."""
+    boss = people_actions.create_person(
+        "test", world.org_a, given_names="Marco", user=world.supervisor.user
+    )
+    world.defender_person.supervisor = boss
+    world.defender_person.save()
+
+
 @pytest.mark.parametrize("persona", ["supervisor", "coordinator"])
-def test_supervisors_and_coordinators_see_anyones_plan(world, login, persona):
+def test_their_supervisor_and_coordinators_see_a_persons_plan(world, login, persona):
+    supervise(world)
     c = login(getattr(world, persona))
     path = plan_path(world.defender_person)
     page = c.get(path)
@@ -430,6 +440,14 @@ def test_supervisors_and_coordinators_see_anyones_plan(world, login, persona):
     response = c.post(path, {"form": "measure", "measure": "not_alone", "not_alone-done": "on"})
     assert response.status_code == 302
     assert PlanMeasure.objects.get(plan__person=world.defender_person, code="not_alone").done
+
+
+def test_a_supervisor_sees_only_the_plans_of_the_people_they_supervise(world, login):
+    """The plan holds routes, schedules and housing: not for every supervisor."""
+    c = login(world.supervisor)
+    assert c.get(plan_path(world.defender_person)).status_code == 404
+    supervise(world)
+    assert c.get(plan_path(world.defender_person)).status_code == 200
 
 
 def test_it_validates_ownership(world, login):
@@ -467,6 +485,9 @@ def test_it_is_404_for_an_unknown_person_and_anonymous_users_sign_in(world, logi
 def test_the_persons_page_links_to_the_plan_for_those_who_may_open_it(world, login):
     person_page = f"/o/org-a/people/{world.defender_person.pk}/"
     link = f'href="{plan_path(world.defender_person)}"'
+    # A supervisor of someone else: no link (and the plan would be a 404).
+    assert link not in login(world.supervisor).get(person_page).content.decode()
+    supervise(world)
     for persona in (world.defender, world.supervisor, world.coordinator):
         assert link in login(persona).get(person_page).content.decode()
     # A focal point reads people's profiles but not their security plans.

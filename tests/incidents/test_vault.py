@@ -270,3 +270,18 @@ def test_it_accepts_photos_recordings_video_and_pdf(store, kind):
     if content_type:
         assert staged.content_type == content_type
     assert read(staged) == data
+
+
+@pytest.mark.parametrize(
+    ("kind", "head", "expected"),
+    [
+        # What call recorders and basic phones write: puremagic knows it only by extension.
+        ("amr", b"#!AMR\n" + b"\x3c\x48\xf5\x1f" * 64, "audio/amr"),
+        ("amr-wb", b"#!AMR-WB\n" + b"\x04\x10\x20\x30" * 64, "audio/amr"),
+        ("bmp", b"BM" + b"\x36\x00\x0c\x00" + b"\x00" * 250, "image/bmp"),
+    ],
+)
+def test_it_accepts_phone_voice_recordings_and_bitmaps(store, kind, head, expected):
+    staged = vault.stage_stream(ORG, f"file.{kind}", iter([head]))
+    assert staged.refused == ""
+    assert staged.content_type == expected
