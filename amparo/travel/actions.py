@@ -384,6 +384,10 @@ def grant_exception(actor: User, deployment: Deployment, gate: str, reason: str)
     return exception
 
 
+def _label(status: str) -> str:
+    return str(dict(DeploymentStatus.choices).get(status, status))
+
+
 @transaction.atomic
 def set_status(actor: Any, deployment: Deployment, status: str) -> None:
     """Move a deployment on. Ready and active need every gate to pass or to have an
@@ -394,7 +398,7 @@ def set_status(actor: Any, deployment: Deployment, status: str) -> None:
         raise ValidationError(
             {
                 "status": _("A deployment cannot go from %(a)s to %(b)s.")
-                % {"a": locked.status, "b": status}
+                % {"a": _label(locked.status), "b": _label(status)}
             }
         )
     if status in NEEDS_GATES:
