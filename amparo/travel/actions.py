@@ -3,6 +3,7 @@ are computed from the records (``facts_of`` then ``travel.gates``), never ticked
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -196,7 +197,7 @@ def create_deployment(
 
 def _destination(deployment: Deployment, position: int, d: dict[str, Any]) -> Destination:
     country = str(d.get("country", "")).strip().upper()
-    if len(country) != 2 or not country.isalpha():
+    if not re.fullmatch(r"[A-Z]{2}", country):
         raise ValidationError({"country": _("Give the country as two letters (PE, BO).")})
     advisory = d.get("advisory") or ""
     if advisory and advisory not in gates.ADVISORIES:
@@ -267,10 +268,10 @@ def sign_declaration(actor: User, deployment: Deployment) -> TravelDeclaration:
     if declaration is None:
         raise ValidationError(_("The travel declaration is not filled in yet."))
     settings = settings_of(deployment.organisation)
-    role = settings.role_of(actor)
     wanted = settings.signatories().get(deployment.trip_type, gates.EXECUTIVE_DIRECTOR)
-    if role != wanted:
+    if wanted not in settings.roles_of(actor):
         raise ValidationError(_("Only the signatory for this kind of trip can sign it."))
+    role = wanted
     declaration.signed_by = actor
     declaration.signed_as = role
     declaration.signed_at = timezone.now()
@@ -296,15 +297,17 @@ def save_next_of_kin(
 
 @transaction.atomic
 def save_insurance(actor: Any, deployment: Deployment, **values: Any) -> Insurance:
-    if (
-        values.get("valid_from")
-        and values.get("valid_to")
-        and values["valid_to"] < values["valid_from"]
-    ):
+    """Only the fields given change; the dates are checked against what they make
+    together with those already recorded."""
+    existing = Insurance.objects.filter(deployment=deployment).first()
+    valid_from = values.get("valid_from", existing.valid_from if existing else None)
+    valid_to = values.get("valid_to", existing.valid_to if existing else None)
+    if valid_from and valid_to and valid_to < valid_from:
         raise ValidationError({"valid_to": _("The policy ends before it starts.")})
-    values["countries"] = sorted(
-        {str(c).strip().upper() for c in values.get("countries") or [] if str(c).strip()}
-    )
+    if "countries" in values:
+        values["countries"] = sorted(
+            {str(c).strip().upper() for c in values["countries"] or [] if str(c).strip()}
+        )
     row: Insurance = _record(actor, deployment, Insurance, "insurance", values)
     return row
 
@@ -363,9 +366,10 @@ def grant_exception(actor: User, deployment: Deployment, gate: str, reason: str)
     _editable(deployment)
     if gate not in gates.RULES:
         raise ValidationError({"gate": _("Unknown gate.")})
-    role = settings_of(deployment.organisation).role_of(actor)
-    if not role:
+    roles = settings_of(deployment.organisation).roles_of(actor)
+    if not roles:
         raise ValidationError(_("Only a signatory can let a gate through."))
+    role = sorted(roles)[0]
     reason = (reason or "").strip()
     if len(reason) < 10:
         raise ValidationError({"reason": _("Write why the trip may go without it.")})

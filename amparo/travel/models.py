@@ -94,13 +94,15 @@ class TravelSettings(_Sealed):
             gates.OTHER: self.other_trips_signed_by,
         }
 
-    def role_of(self, user: User) -> str:
-        """The signatory role this account holds here ("" if none)."""
+    def roles_of(self, user: User) -> set[str]:
+        """The signatory roles this account holds here (in a small organisation one
+        person may hold both)."""
+        roles = set()
         if self.executive_director_id is not None and self.executive_director_id == user.pk:
-            return gates.EXECUTIVE_DIRECTOR
+            roles.add(gates.EXECUTIVE_DIRECTOR)
         if self.head_of_finance_id is not None and self.head_of_finance_id == user.pk:
-            return gates.HEAD_OF_FINANCE
-        return ""
+            roles.add(gates.HEAD_OF_FINANCE)
+        return roles
 
 
 class CodeOfConduct(_Sealed):
@@ -224,7 +226,7 @@ class NextOfKinDeclaration(_Sealed):
     deployment = models.OneToOneField(
         Deployment, on_delete=models.CASCADE, related_name="next_of_kin"
     )
-    relatives = EncryptedJSONField(default=list)
+    relatives = EncryptedJSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -270,7 +272,7 @@ class Preparation(_Sealed):
     local_procedures_briefed_on = models.DateField(null=True, blank=True)
     ransom_policy_briefed_on = models.DateField(null=True, blank=True)
     # Chain of command: a sealed list of {"role", "name", "phone"}.
-    chain_of_command = EncryptedJSONField(default=list)
+    chain_of_command = EncryptedJSONField(default=list, blank=True)
     # Necessity.
     strictly_necessary = models.BooleanField(null=True, blank=True)
     necessity_reason = EncryptedTextField(blank=True, default="")

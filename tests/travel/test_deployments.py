@@ -335,9 +335,7 @@ def test_the_facts_mirror_the_records(world):
     facts = actions.facts_of(d)
     assert facts.trip_type == gates.PRI
     assert facts.starts_on == d.starts_on and facts.returns_on == d.returns_on
-    assert facts.destinations == (
-        gates.Destination("PE", gates.YELLOW, d.starts_on - 7 * DAY),
-    )
+    assert facts.destinations == (gates.Destination("PE", gates.YELLOW, d.starts_on - 7 * DAY),)
     assert facts.declaration == gates.Declaration(
         international_flights=True,
         domestic_flights_or_none=True,
@@ -504,9 +502,7 @@ def test_an_orange_destination_needs_insurance_valid_under_orange(world):
     assert failing(d) == {"insurance"}
     (gate,) = actions.blocking(d)
     assert gate.reasons == ("It is not confirmed valid under an orange or red advisory.",)
-    actions.save_insurance(
-        world.coordinator.user, d, **insurance_values(d, valid_orange_red=True)
-    )
+    actions.save_insurance(world.coordinator.user, d, **insurance_values(d, valid_orange_red=True))
     assert failing(d) == set()
 
 
@@ -956,11 +952,6 @@ def test_a_one_day_trip_is_allowed(world):
     assert d.returns_on == d.starts_on
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG actions.py _destination: str.isalpha() accepts non-ASCII letters as a "
-    "country code",
-)
 def test_a_non_ascii_country_code_is_refused(world):
     with pytest.raises(ValidationError):
         new_deployment(world, destinations=[{"country": "ÑE"}])
@@ -1092,23 +1083,12 @@ def test_the_audit_log_holds_no_sealed_value(world):
 # Suspected bugs, kept as strict expected failures (see the report of this file).
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG models.py Preparation.chain_of_command: EncryptedJSONField(default=list) "
-    "without blank=True, so _record's full_clean refuses a preparation saved without a "
-    "chain of command (e.g. the health form alone)",
-)
 def test_a_first_preparation_form_without_a_chain_of_command_is_saved(world):
     d = new_deployment(world)
     actions.save_preparation(world.coordinator.user, d, health_check_on=today())
     assert Preparation.objects.get(deployment=d).health_check_on == today()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG actions.py save_insurance: countries is always overwritten, so an update "
-    "that does not repeat them turns a policy limited to some countries into a worldwide one",
-)
 def test_updating_insurance_keeps_its_countries(world):
     d = ready_deployment(world, insurance={"countries": ["BO"]}).deployment
     assert failing(d) == {"insurance"}
@@ -1117,12 +1097,6 @@ def test_updating_insurance_keeps_its_countries(world):
     assert failing(d) == {"insurance"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG models.py TravelSettings.role_of: one account named both Executive Director "
-    "and Head of Finance is always read as Executive Director, so it cannot sign an M&E "
-    "and supervision trip",
-)
 def test_one_person_holding_both_signatory_roles_signs_every_trip(world):
     ready = ready_deployment(world, skip=frozenset({"sign"}), trip_type=gates.ME_SUPERVISION)
     TravelSettings.objects.filter(organisation=world.org_a).update(

@@ -640,3 +640,17 @@ def test_it_counts_the_same_relative_entered_twice_once():
 def test_it_names_a_health_check_dated_after_departure():
     facts = ready(health_check_on=ready().starts_on + timedelta(days=1))
     assert_fails(gates.health(facts), "after the departure")
+
+
+def test_it_gives_its_reasons_in_the_readers_language():
+    from django.utils import translation
+
+    facts = ready(relatives=())
+    with translation.override("es"):
+        spanish = gates.next_of_kin(facts).reasons
+    with translation.override("pt"):
+        portuguese = gates.next_of_kin(facts).reasons
+    english = gates.next_of_kin(facts).reasons
+    assert english == ("0 of 3 close relatives are given with a name and a contact.",)
+    assert spanish != english and portuguese != english
+    assert "0" in spanish[0] and "3" in spanish[0]
