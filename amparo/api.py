@@ -39,10 +39,12 @@ from amparo.alerts.api import router as alerts_router  # noqa: E402
 from amparo.incidents.api import public_router as public_threats_router  # noqa: E402
 from amparo.incidents.api import router as threats_router  # noqa: E402
 from amparo.people.api import router as people_router  # noqa: E402
+from amparo.travel.api import router as travel_router  # noqa: E402
 
 api.add_router("/", people_router)
 api.add_router("/v1/alerts", alerts_router)
 api.add_router("/v1/threats", threats_router)
+api.add_router("/v1/deployments", travel_router)
 # No account: anonymous reporting and the status by receipt code (DESIGN.md section 7).
 api.add_router("/v1/public/threats", public_threats_router)
 

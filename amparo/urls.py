@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("amparo.people.urls")),
     path("", include("amparo.alerts.urls")),
     path("", include("amparo.incidents.urls")),
+    path("", include("amparo.travel.urls")),
     path("", include("amparo.channels.urls")),
     path("", include("amparo.demo.urls")),
     path("api/", api.urls),

@@ -418,4 +418,8 @@ def set_status(actor: Any, deployment: Deployment, status: str) -> None:
     locked.status = status
     locked.save(update_fields=["status", "updated_at"])
     deployment.status = status
+    # Expected check-ins start when the trip becomes active and stop when it ends.
+    from amparo.travel import checkins
+
+    checkins.on_status_change(locked)
     audit.record(actor, "deployment.status", locked, details={"from": before, "to": status})

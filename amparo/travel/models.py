@@ -317,3 +317,138 @@ class GateException(_Sealed):
 
     def __str__(self) -> str:
         return f"exception for {self.gate}"
+
+
+# Itinerary and check-ins (issue 5 points 4 and 5; DESIGN.md section 5, "Check-in")
+
+
+def validate_time_zone(value: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from django.core.exceptions import ValidationError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_("Give an IANA time zone, such as America/Lima.")) from None
+
+
+class Leg(_Sealed):
+    """One stay of the itinerary. The place is sealed (it locates the traveller); the
+    country, region and time zone stay readable for the board and the check-in clock."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="legs")
+    position = models.PositiveSmallIntegerField(default=0)
+    place = EncryptedTextField(blank=True, default="")
+    country = models.CharField(max_length=2)
+    region = models.CharField(max_length=80, blank=True)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    checkin_every_hours = models.PositiveSmallIntegerField(default=24)
+    grace_minutes = models.PositiveSmallIntegerField(default=60)
+
+    class Meta:
+        ordering = ["starts_at", "position"]
+
+    def __str__(self) -> str:
+        return f"leg {self.position} {self.country} {self.region}".strip()
+
+
+class ExpectedState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CHECKED_IN = "checked_in", _("Checked in")
+    MISSED = "missed", _("Missed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ExpectedCheckIn(_Sealed):
+    """A check-in the organisation waits for: due at ``due_at``, missed after
+    ``deadline`` (due plus the leg's grace)."""
+
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.CASCADE, related_name="expected_checkins"
+    )
+    leg = models.ForeignKey(Leg, on_delete=models.SET_NULL, null=True, blank=True)
+    due_at = models.DateTimeField()
+    deadline = models.DateTimeField()
+    state = models.CharField(
+        max_length=12, choices=ExpectedState.choices, default=ExpectedState.PENDING
+    )
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    alert = models.ForeignKey(
+        "alerts.Alert", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["state", "deadline"], name="expected_state_deadline")]
+
+    def __str__(self) -> str:
+        return f"check-in due {self.due_at:%Y-%m-%d %H:%M} ({self.state})"
+
+
+class CheckInVia(models.TextChoices):
+    WEB = "web", _("Web")
+    SMS = "sms", _("SMS")
+    API = "api", _("API")
+
+
+class CheckIn(_Sealed):
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="checkins")
+    at = models.DateTimeField()
+    via = models.CharField(max_length=8, choices=CheckInVia.choices)
+    location = EncryptedJSONField(null=True, blank=True)
+    note = EncryptedTextField(blank=True, default="")
+    expected = models.ForeignKey(
+        ExpectedCheckIn, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"check-in {self.at:%Y-%m-%d %H:%M} by {self.via}"
+
+
+class TravellerPins(_Sealed):
+    """The traveller's check-in PIN and duress PIN, hashed (``make_password``). A duress
+    check-in looks like a normal one and silently raises a high alert (DESIGN.md 7)."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="travel_pins")
+    checkin_pin = models.CharField(max_length=256)
+    duress_pin = models.CharField(max_length=256, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"pins of {self.person_id}"
+
+
+class LostCommsPlan(_Sealed):
+    """Issue 5 point 5: what the traveller will do, and what the organisation should do,
+    if they cannot check in. Sealed: it tells where they would go and whom they would
+    call."""
+
+    deployment = models.OneToOneField(
+        Deployment, on_delete=models.CASCADE, related_name="lost_comms_plan"
+    )
+    traveller_will = EncryptedTextField()
+    organisation_should = EncryptedTextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"lost-communications plan of {self.deployment_id}"
+
+
+class ProofOfLife(_Sealed):
+    """Issue 5 point 6: questions and answers only the traveller knows, set before
+    departure; sealed, and read only by a crisis role with a written, audited reason."""
+
+    deployment = models.OneToOneField(
+        Deployment, on_delete=models.CASCADE, related_name="proof_of_life"
+    )
+    questions = EncryptedJSONField(default=list)  # [{"question": ..., "answer": ...}]
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"proof of life of {self.deployment_id}"

@@ -167,5 +167,22 @@ def _act(
             open_alert,
         )
     if command.kind == Kind.CHECKIN:
-        return "checkin_without_trip", _("No trip with check-ins is active for this number."), None
+        return _check_in(actor, command, person)
     return "help", help_text(language), None
+
+
+def _check_in(actor: Any, command: Any, person: Any) -> tuple[str, str, Alert | None]:
+    """LLEGUE/CHECKIN/CHEGUEI <pin> from the traveller's registered phone. The duress PIN
+    gets the same reply and outcome as the check-in PIN (DESIGN.md section 7); its alert
+    is raised silently and is not linked to the stored message."""
+    from amparo.travel import checkins
+
+    deployment = checkins.active_deployment_of(person) if person is not None else None
+    if deployment is None:
+        return "checkin_without_trip", _("No trip with check-ins is active for this number."), None
+    try:
+        with transaction.atomic():
+            checkins.check_in(actor, deployment, via="sms", pin=command.pin or "")
+    except checkins.WrongPin:
+        return "checkin_refused", _("Check-in not accepted: wrong PIN."), None
+    return "checked_in", _("Check-in received. Thank you."), None

@@ -78,6 +78,15 @@ class Command(BaseCommand):
                 log.warning("security plan reminders: database busy (%s)", exc)
             except Exception:
                 log.exception("security plan reminders failed; trying again")
+            # Missed check-ins (DESIGN.md section 5), the same way: a read-only look first.
+            try:
+                from amparo.travel import checkins
+
+                ran += checkins.sweep_missed(timezone.now())
+            except OperationalError as exc:
+                log.warning("missed check-ins: database busy (%s)", exc)
+            except Exception:
+                log.exception("missed check-ins sweep failed; trying again")
             return ran
 
         threads = [

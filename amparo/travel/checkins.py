@@ -1,0 +1,458 @@
+"""The itinerary and its check-ins (issue 5 points 4 and 5; DESIGN.md section 5,
+"Check-in"): legs, the expected check-ins generated from them, check-ins by web, SMS or
+API, the traveller's check-in and duress PINs, and the sweep that turns an expected
+check-in past its deadline into a "missed check-in" alert.
+
+``travel.actions.set_status`` must call ``on_status_change(deployment)`` after it saves a
+new status, inside its transaction: that generates the expected check-ins when the
+deployment becomes active and cancels the pending ones when it returns or is cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from amparo.alerts import actions as alert_actions
+from amparo.alerts.models import AlertKind, Channel, OutboxMessage, Severity
+from amparo.core import audit
+from amparo.core.access import not_found
+from amparo.people.access import OrgContext
+from amparo.people.models import Person, Role
+from amparo.travel.models import (
+    CheckIn,
+    CheckInVia,
+    Deployment,
+    DeploymentStatus,
+    ExpectedCheckIn,
+    ExpectedState,
+    Leg,
+    LostCommsPlan,
+    ProofOfLife,
+    TravellerPins,
+)
+
+log = logging.getLogger("amparo.travel.checkins")
+
+SWEEPER = "system:checkins"
+LEG_FIELDS = (
+    "position",
+    "place",
+    "country",
+    "region",
+    "time_zone",
+    "starts_at",
+    "ends_at",
+    "checkin_every_hours",
+    "grace_minutes",
+)
+# Readable in the audit log; the place is sealed and stays out of it.
+AUDITED_LEG_FIELDS = tuple(f for f in LEG_FIELDS if f != "place")
+PIN_DIGITS = (4, 8)  # as the SMS parser reads a PIN (channels.sms.commands._PIN)
+
+
+class WrongPin(ValidationError):
+    """Neither the check-in PIN nor the duress PIN."""
+
+
+# Itinerary
+
+
+@transaction.atomic
+def add_leg(actor: Any, deployment: Deployment, **values: Any) -> Leg:
+    leg = Leg(organisation_id=deployment.organisation_id, deployment=deployment)
+    _assign(leg, values)
+    leg.save()
+    _leg_changed(actor, leg, "deployment.leg_added", sorted(values))
+    return leg
+
+
+@transaction.atomic
+def change_leg(actor: Any, leg: Leg, **values: Any) -> Leg:
+    locked = Leg.objects.select_for_update().get(pk=leg.pk)
+    _assign(locked, values)
+    locked.save()
+    _leg_changed(actor, locked, "deployment.leg_changed", sorted(values))
+    return locked
+
+
+@transaction.atomic
+def remove_leg(actor: Any, leg: Leg) -> None:
+    deployment = leg.deployment
+    removed = Leg(pk=leg.pk, organisation_id=leg.organisation_id, deployment=deployment)
+    Leg.objects.filter(pk=leg.pk).delete()
+    _leg_changed(actor, removed, "deployment.leg_removed", [])
+
+
+def _assign(leg: Leg, values: dict[str, Any]) -> None:
+    unknown = set(values) - set(LEG_FIELDS)
+    if unknown:
+        raise ValidationError({f: _("Not a field of a leg.") for f in sorted(unknown)})
+    for name, value in values.items():
+        setattr(leg, name, value)
+    leg.full_clean(exclude=["organisation", "deployment"])
+    if leg.ends_at <= leg.starts_at:
+        raise ValidationError({"ends_at": _("A leg ends after it starts.")})
+    if not leg.checkin_every_hours:
+        raise ValidationError({"checkin_every_hours": _("Give at least one hour.")})
+
+
+def _leg_changed(actor: Any, leg: Leg, action: str, fields: list[str]) -> None:
+    deployment = Deployment.objects.select_related("lead", "lead__user").get(pk=leg.deployment_id)
+    regenerate(deployment, timezone.now())
+    entry = audit.record(
+        actor,
+        action,
+        deployment,
+        details={"leg": str(leg.pk), "fields": [f for f in fields if f in AUDITED_LEG_FIELDS]},
+    )
+    _tell_lead(deployment, entry.seq)
+
+
+@dataclass(frozen=True)
+class _Address:
+    channel: str
+    address: str
+    language: str
+
+
+def _address_of(person: Person | None) -> _Address | None:
+    """E-mail when the person has one, else SMS to their first phone (as the threat
+    report's Step 2 message to the supervisor)."""
+    if person is None:
+        return None
+    email = person.email or (person.user.email if person.user is not None else "")
+    phones = person.phone_numbers or []
+    channel, address = (
+        (Channel.EMAIL, email) if email else (Channel.SMS, phones[0] if phones else "")
+    )
+    if not address:
+        return None
+    return _Address(channel, address, person.preferred_language or "es")
+
+
+def _tell_lead(deployment: Deployment, seq: int) -> None:
+    """Reference: "any changes must be communicated immediately to the designated lead".
+    The message names the change, not the place (the lead reads it in Amparo)."""
+    lead = _address_of(deployment.lead)
+    if lead is None:
+        return
+    assert deployment.lead is not None
+    with translation.override(lead.language):
+        body = _(
+            "The itinerary of %(traveller)s's trip (%(start)s to %(end)s) changed. Read it "
+            "in Amparo."
+        ) % {
+            "traveller": deployment.traveller.display_name,
+            "start": deployment.starts_on.isoformat(),
+            "end": deployment.returns_on.isoformat(),
+        }
+    OutboxMessage.objects.create(
+        organisation_id=deployment.organisation_id,
+        idempotency_key=f"deployment:{deployment.pk}:itinerary:{seq}:lead:{lead.channel}",
+        channel=lead.channel,
+        recipient_label=deployment.lead.display_name[:80],
+        address=lead.address,
+        body=body,
+        language=lead.language,
+        next_attempt_at=timezone.now(),
+    )
+
+
+# Expected check-ins
+
+
+def due_times(leg: Leg) -> list[datetime]:
+    """Every ``checkin_every_hours`` from the leg's start, counted on the wall clock of
+    the leg's time zone (a daily check-in stays at the same local hour across a change of
+    summer time), while before the leg's end; in UTC."""
+    zone = ZoneInfo(leg.time_zone)
+    start = leg.starts_at.astimezone(zone).replace(tzinfo=None)
+    end = leg.ends_at
+    period = timedelta(hours=leg.checkin_every_hours)
+    times: list[datetime] = []
+    local = start
+    while True:
+        due = local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+        if due >= end:
+            return times
+        times.append(due)
+        local += period
+
+
+def regenerate(deployment: Deployment, now: datetime) -> int:
+    """Replace the future pending check-ins of an active deployment with those its legs
+    give now; the past ones and those answered stay. Returns how many were written."""
+    if deployment.status != DeploymentStatus.ACTIVE:
+        return 0
+    ExpectedCheckIn.objects.filter(
+        deployment=deployment, state=ExpectedState.PENDING, due_at__gt=now
+    ).delete()
+    kept = set(
+        ExpectedCheckIn.objects.filter(deployment=deployment, due_at__gt=now)
+        .exclude(state=ExpectedState.CANCELLED)
+        .values_list("due_at", flat=True)
+    )
+    rows = []
+    for leg in Leg.objects.filter(deployment=deployment):
+        grace = timedelta(minutes=leg.grace_minutes)
+        for due in due_times(leg):
+            if due > now and due not in kept:
+                kept.add(due)
+                rows.append(
+                    ExpectedCheckIn(
+                        organisation_id=deployment.organisation_id,
+                        deployment=deployment,
+                        leg=leg,
+                        due_at=due,
+                        deadline=due + grace,
+                    )
+                )
+    ExpectedCheckIn.objects.bulk_create(rows)
+    return len(rows)
+
+
+def on_status_change(deployment: Deployment) -> int:
+    """Called by ``travel.actions.set_status`` inside its transaction: an active
+    deployment gets its expected check-ins; a returned or cancelled one waits for none."""
+    if deployment.status == DeploymentStatus.ACTIVE:
+        return regenerate(deployment, timezone.now())
+    if deployment.status in (DeploymentStatus.RETURNED, DeploymentStatus.CANCELLED):
+        return ExpectedCheckIn.objects.filter(
+            deployment=deployment, state=ExpectedState.PENDING
+        ).update(state=ExpectedState.CANCELLED)
+    return 0
+
+
+def current_expected(deployment: Deployment, now: datetime) -> ExpectedCheckIn | None:
+    """The check-in being waited for: the earliest pending one whose deadline has not
+    passed and whose grace before the due time has begun (one may check in up to the
+    grace early, as late)."""
+    for expected in ExpectedCheckIn.objects.filter(
+        deployment=deployment, state=ExpectedState.PENDING, deadline__gte=now
+    ).order_by("due_at")[:1]:
+        if expected.due_at - (expected.deadline - expected.due_at) <= now:
+            return expected
+    return None
+
+
+# PINs
+
+
+def _valid_pin(pin: str) -> bool:
+    low, high = PIN_DIGITS
+    return pin.isascii() and pin.isdigit() and low <= len(pin) <= high
+
+
+@transaction.atomic
+def set_pins(actor: Any, person: Person, checkin_pin: str, duress_pin: str = "") -> TravellerPins:
+    """The traveller sets both PINs; only their hashes are kept."""
+    if not _valid_pin(checkin_pin):
+        raise ValidationError({"checkin_pin": _("A PIN is 4 to 8 digits.")})
+    if duress_pin and not _valid_pin(duress_pin):
+        raise ValidationError({"duress_pin": _("A PIN is 4 to 8 digits.")})
+    if duress_pin and duress_pin == checkin_pin:
+        raise ValidationError({"duress_pin": _("The duress PIN must differ from the other.")})
+    pins, _created = TravellerPins.objects.get_or_create(
+        person=person,
+        defaults={"organisation_id": person.organisation_id, "checkin_pin": ""},
+    )
+    pins.checkin_pin = make_password(checkin_pin)
+    pins.duress_pin = make_password(duress_pin) if duress_pin else ""
+    pins.save()
+    audit.record(actor, "travel.pins_set", pins, details={"duress": bool(duress_pin)})
+    return pins
+
+
+def _is_duress(person: Person, pin: str) -> bool:
+    """False for the check-in PIN, True for the duress PIN; WrongPin otherwise."""
+    pins = TravellerPins.objects.filter(person=person).first()
+    if pins is not None and _valid_pin(pin):
+        # Both hashes are always checked, so the duress PIN takes no longer to answer.
+        normal = check_password(pin, pins.checkin_pin)
+        duress = bool(pins.duress_pin) and check_password(pin, pins.duress_pin)
+        if normal or duress:
+            return duress
+    raise WrongPin({"pin": _("That PIN is not right.")})
+
+
+# Check-ins
+
+
+def active_deployment_of(person: Person) -> Deployment | None:
+    return (
+        Deployment.objects.filter(traveller=person, status=DeploymentStatus.ACTIVE)
+        .order_by("-starts_on")
+        .first()
+    )
+
+
+@transaction.atomic
+def check_in(
+    actor: Any,
+    deployment: Deployment,
+    *,
+    via: str,
+    pin: str | None = None,
+    location: dict[str, float] | None = None,
+    note: str = "",
+) -> CheckIn:
+    """Record a check-in and mark the expected one it answers. With the duress PIN it
+    looks exactly the same (reply, rows, audit entry) and silently raises a high duress
+    alert about the traveller (DESIGN.md sections 5 and 7). ``pin`` None: the traveller
+    is signed in (web or API) and gave none."""
+    if via not in CheckInVia.values:
+        raise ValidationError({"via": _("Unknown channel.")})
+    if deployment.status != DeploymentStatus.ACTIVE:
+        raise ValidationError({"deployment": _("This trip is not active.")})
+    duress = pin is not None and _is_duress(deployment.traveller, pin)
+    now = timezone.now()
+    expected = current_expected(deployment, now)
+    if expected is not None:
+        ExpectedCheckIn.objects.filter(pk=expected.pk, state=ExpectedState.PENDING).update(
+            state=ExpectedState.CHECKED_IN, checked_in_at=now
+        )
+    checkin = CheckIn(
+        organisation_id=deployment.organisation_id,
+        deployment=deployment,
+        at=now,
+        via=via,
+        note=note,
+        expected=expected,
+    )
+    checkin.location = location  # sealed JSON (the stubs read the column as text)
+    checkin.save()
+    if duress:
+        alert_actions.raise_alert(
+            actor,
+            deployment.organisation,
+            kind=AlertKind.DURESS,
+            severity=Severity.HIGH,
+            person=deployment.traveller,
+            subject=deployment,
+            source=via,
+        )
+    audit.record(actor, "deployment.checked_in", checkin, details={"via": via})
+    return checkin
+
+
+# Missed check-ins
+
+
+def _overdue(now: datetime) -> Any:
+    return ExpectedCheckIn.objects.filter(state=ExpectedState.PENDING, deadline__lt=now)
+
+
+def sweep_missed(now: datetime, limit: int = 200) -> int:
+    """Claim expected check-ins past their deadline exactly once, mark them missed and
+    raise a high "missed check-in" alert for each. Claimed as the escalation clock claims
+    steps (DESIGN.md section 6): SKIP LOCKED on PostgreSQL; on SQLite inside the
+    IMMEDIATE transaction, with a conditional update besides. Returns how many."""
+    if not _overdue(now).exists():
+        return 0  # look before locking: an idle second costs one indexed query
+    with transaction.atomic():
+        due = _overdue(now).order_by("deadline")
+        if connection.vendor == "postgresql":
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        claimed = 0
+        for expected in list(due[:limit]):
+            took = ExpectedCheckIn.objects.filter(
+                pk=expected.pk, state=ExpectedState.PENDING
+            ).update(state=ExpectedState.MISSED)
+            if not took:
+                continue
+            deployment = Deployment.objects.select_related("organisation", "traveller").get(
+                pk=expected.deployment_id
+            )
+            alert = alert_actions.raise_alert(
+                SWEEPER,
+                deployment.organisation,
+                kind=AlertKind.MISSED_CHECKIN,
+                severity=Severity.HIGH,
+                message=_("The check-in due at %(due)s UTC did not arrive.")
+                % {"due": expected.due_at.strftime("%Y-%m-%d %H:%M")},
+                person=deployment.traveller,
+                subject=deployment,
+                source="checkin",
+            )
+            ExpectedCheckIn.objects.filter(pk=expected.pk).update(alert=alert)
+            claimed += 1
+    return claimed
+
+
+# If the check-ins stop: the lost-communications plan and proof of life (issue 5, 5 and 6)
+
+# DESIGN.md section 1: the security coordinator runs crises.
+CRISIS_ROLES = frozenset({Role.COORDINATOR})
+
+
+@transaction.atomic
+def save_lost_comms_plan(
+    actor: Any, deployment: Deployment, *, traveller_will: str, organisation_should: str
+) -> LostCommsPlan:
+    if not traveller_will.strip() or not organisation_should.strip():
+        raise ValidationError(_("Say what you will do and what the organisation should do."))
+    plan, _created = LostCommsPlan.objects.update_or_create(
+        deployment=deployment,
+        defaults={
+            "organisation_id": deployment.organisation_id,
+            "traveller_will": traveller_will.strip(),
+            "organisation_should": organisation_should.strip(),
+        },
+    )
+    audit.record(actor, "deployment.lost_comms_plan_saved", deployment)
+    return plan
+
+
+@transaction.atomic
+def set_proof_of_life(
+    actor: Any, deployment: Deployment, questions: list[dict[str, str]]
+) -> ProofOfLife:
+    """The traveller's questions and answers, set before departure."""
+    kept = [
+        {"question": str(q.get("question", "")).strip(), "answer": str(q.get("answer", "")).strip()}
+        for q in questions
+        if isinstance(q, dict)
+    ]
+    kept = [q for q in kept if q["question"] and q["answer"]]
+    if not kept:
+        raise ValidationError(_("Give at least one question with its answer."))
+    proof, _created = ProofOfLife.objects.update_or_create(
+        deployment=deployment,
+        defaults={"organisation_id": deployment.organisation_id, "questions": kept},
+    )
+    audit.record(actor, "deployment.proof_of_life_set", deployment, details={"count": len(kept)})
+    return proof
+
+
+@transaction.atomic
+def read_proof_of_life(
+    ctx: OrgContext, deployment: Deployment, justification: str
+) -> list[dict[str, str]]:
+    """The answers, for a crisis role of the deployment's organisation who writes why;
+    the reading and its reason are audited. Anyone else: the same 404 as a missing one."""
+    if deployment.organisation_id != ctx.organisation.pk:
+        not_found()
+    if not ctx.has_any(CRISIS_ROLES):
+        not_found()
+    proof = ProofOfLife.objects.filter(deployment=deployment).first()
+    if proof is None:
+        not_found()
+    if len(justification.strip()) < 10:
+        raise ValidationError({"justification": _("Write why you need to read the answers.")})
+    audit.record(
+        ctx.user,
+        "deployment.proof_of_life_read",
+        deployment,
+        details={"justification": justification.strip()[:2000]},
+    )
+    return list(proof.questions)
