@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Q, Subquery, UUIDField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from amparo.alerts.models import AlertState
 from amparo.people import access as people_access
 from amparo.people.access import OrgContext
 from amparo.people.models import Membership, Person, User
@@ -42,6 +44,8 @@ from amparo.travel.forms import (
 from amparo.travel.models import (
     Deployment,
     DeploymentStatus,
+    ExpectedCheckIn,
+    ExpectedState,
     Insurance,
     NextOfKinDeclaration,
     Preparation,
@@ -78,21 +82,66 @@ def _gate_summary(deployment: Deployment) -> list[Any]:
 # The board, the queue, a new deployment
 
 
+# Gates are computed (about ten reads per deployment) only for trips still being
+# prepared or about to leave; a trip under way shows its check-ins instead.
+GATED_STATUSES = (
+    DeploymentStatus.DRAFT,
+    DeploymentStatus.AWAITING_APPROVAL,
+    DeploymentStatus.READY,
+)
+CURRENT_STATUSES = (*GATED_STATUSES, DeploymentStatus.ACTIVE)
+
+
 @org_view
 def deployment_list(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
-    deployments = list(
+    """The coordinator's board (issue 5, point 8): each trip with its gate status and,
+    once under way, the next expected check-in and any missed one still open. Returned
+    and cancelled trips only with ``?all=1``."""
+    show_all = request.GET.get("all") == "1"
+    pending = ExpectedCheckIn.objects.filter(
+        deployment=OuterRef("pk"), state=ExpectedState.PENDING
+    ).order_by("due_at")
+    missed = ExpectedCheckIn.objects.filter(
+        deployment=OuterRef("pk"), state=ExpectedState.MISSED, alert__isnull=False
+    ).exclude(alert__state=AlertState.RESOLVED)
+    deployments = (
         access.deployments_visible_to(ctx)
         .select_related("traveller")
         .prefetch_related("destinations")
+        .annotate(
+            next_due=Subquery(pending.values("due_at")[:1]),
+            next_deadline=Subquery(pending.values("deadline")[:1]),
+            missed_count=Count(
+                "expected_checkins",
+                filter=Q(
+                    expected_checkins__state=ExpectedState.MISSED,
+                    expected_checkins__alert__isnull=False,
+                )
+                & ~Q(expected_checkins__alert__state=AlertState.RESOLVED),
+            ),
+            missed_alert=Subquery(
+                missed.order_by("-deadline").values("alert_id")[:1], output_field=UUIDField()
+            ),
+        )
         .order_by("-starts_on")
     )
-    rows = [{"deployment": d, "blocking": _gate_summary(d)} for d in deployments]
+    if not show_all:
+        deployments = deployments.filter(status__in=CURRENT_STATUSES)
+    rows = [
+        {
+            "deployment": d,
+            "gated": d.status in GATED_STATUSES,
+            "blocking": _gate_summary(d) if d.status in GATED_STATUSES else [],
+        }
+        for d in deployments
+    ]
     return render(
         request,
         "travel/deployment_list.html",
         {
             "ctx": ctx,
             "rows": rows,
+            "show_all": show_all,
             "manager": access.can_manage_deployments(ctx),
             "signatory": access.is_signatory(ctx),
         },
