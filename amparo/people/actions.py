@@ -321,6 +321,9 @@ def create_api_token(actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
     return token, secret
 
 
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
 def user_for_api_token(secret: str) -> User | None:
     token = (
         ApiToken.objects.select_related("user")
@@ -329,8 +332,12 @@ def user_for_api_token(secret: str) -> User | None:
     )
     if token is None or not token.user.is_active:
         return None
-    # last_used_at is bookkeeping, not an audited change.
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    # last_used_at is bookkeeping, not an audited change, kept to the minute: writing it
+    # on every request would make every read a write (on SQLite, a turn at the only
+    # write lock and a sync).
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
 
 

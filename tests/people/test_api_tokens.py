@@ -5,9 +5,11 @@ token's hash is stored; `amparo token create --user EMAIL` prints a working toke
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.test import Client
 
@@ -33,6 +35,22 @@ def test_it_acts_as_the_tokens_user(world):
     ]
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+
+def test_last_use_is_written_at_most_once_a_minute(world):
+    """Bookkeeping must not turn every API read into a database write."""
+    token, secret = actions.create_api_token("test", world.coordinator.user, "n")
+    start = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        bearer(secret).get("/api/me")
+    with time_machine.travel(start + timedelta(seconds=59), tick=False):
+        bearer(secret).get("/api/me")
+    token.refresh_from_db()
+    assert token.last_used_at == start
+    with time_machine.travel(start + timedelta(seconds=60), tick=False):
+        bearer(secret).get("/api/me")
+    token.refresh_from_db()
+    assert token.last_used_at == start + timedelta(seconds=60)
 
 
 def test_it_stores_only_the_hash(world):
