@@ -41,6 +41,7 @@ from amparo.people.forms import (
     TokenForm,
 )
 from amparo.people.models import ApiToken, DirectoryCategory, Invitation, Membership, User
+from amparo.protocols.access import relocation_status_label
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -341,6 +342,9 @@ def person_detail(request: HttpRequest, ctx: OrgContext, person_id: str) -> Http
             "ctx": ctx,
             "person": person,
             "reports": access.people_visible_to(ctx).filter(supervisor=person),
+            # Everyone who may read the person sees that they are relocated; only the
+            # security coordinator sees where (protocols.access, DESIGN.md section 7).
+            "relocation_label": relocation_status_label(ctx, person),
         },
     )
 
