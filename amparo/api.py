@@ -45,7 +45,9 @@ api.add_router("/", people_router)
 api.add_router("/v1/alerts", alerts_router)
 api.add_router("/v1/threats", threats_router)
 api.add_router("/v1/deployments", travel_router)
+api.add_router("/v1/risk", "amparo.risk.api.router")
 api.add_router("/v1/relocations", "amparo.protocols.relocation_api.router")
+api.add_router("/v1/referrals", "amparo.programmes.api.router")
 # No account: anonymous reporting and the status by receipt code (DESIGN.md section 7).
 api.add_router("/v1/public/threats", public_threats_router)
 

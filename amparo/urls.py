@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("amparo.alerts.urls")),
     path("", include("amparo.incidents.urls")),
     path("", include("amparo.travel.urls")),
+    path("", include("amparo.risk.urls")),
+    path("", include("amparo.programmes.urls")),
     path("", include("amparo.protocols.relocation_urls")),
     path("", include("amparo.channels.urls")),
     path("", include("amparo.demo.urls")),

@@ -87,6 +87,15 @@ class Command(BaseCommand):
                 log.warning("missed check-ins: database busy (%s)", exc)
             except Exception:
                 log.exception("missed check-ins sweep failed; trying again")
+            # Risk re-assessments coming due (issue 7): one reminder per due date.
+            try:
+                from amparo.risk import reminders
+
+                ran += reminders.send_due_reassessment_reminders(timezone.now())
+            except OperationalError as exc:
+                log.warning("risk re-assessment reminders: database busy (%s)", exc)
+            except Exception:
+                log.exception("risk re-assessment reminders failed; trying again")
             return ran
 
         threads = [
