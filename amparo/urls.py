@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("amparo.incidents.urls")),
     path("", include("amparo.travel.urls")),
     path("", include("amparo.risk.urls")),
+    path("", include("amparo.crisis.urls")),
+    path("", include("amparo.protocols.urls")),
     path("", include("amparo.programmes.urls")),
     path("", include("amparo.protocols.relocation_urls")),
     path("", include("amparo.channels.urls")),

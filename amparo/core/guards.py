@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 # Every append-only table, with the migration that creates its guard.
-TABLES = ("core_auditentry", "incidents_custodyevent")
+TABLES = ("core_auditentry", "incidents_custodyevent", "crisis_timelineentry")
 
 
 def _sqlite(table: str) -> list[str]:

@@ -14,6 +14,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from amparo.channels.sms.actions import set_inbound_token
+from amparo.crisis.demo import build_closed_case
 from amparo.monitoring.layers import load_reference_layers
 from amparo.people import actions
 from amparo.people.models import (
@@ -338,6 +339,7 @@ def build(domain: str = "demo.amparo.invalid") -> dict[str, Any]:
     _directory(organisations["dansk-ngo"], DANISH + [e for e in DIRECTORY if e[0] == C.POLICE], [])
     _safe_houses(organisations)
     _threat_reports(organisations["federacion-mdd"], people)
+    build_closed_case(organisations["federacion-mdd"])
     layers = load_reference_layers(ACTOR)
 
     tokens = {}

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -273,16 +274,125 @@ def set_pins(actor: Any, person: Person, checkin_pin: str, duress_pin: str = "")
     return pins
 
 
-def _is_duress(person: Person, pin: str) -> bool:
-    """False for the check-in PIN, True for the duress PIN; WrongPin otherwise."""
-    pins = TravellerPins.objects.filter(person=person).first()
-    if pins is not None and _valid_pin(pin):
-        # Both hashes are always checked, so the duress PIN takes no longer to answer.
-        normal = check_password(pin, pins.checkin_pin)
-        duress = bool(pins.duress_pin) and check_password(pin, pins.duress_pin)
-        if normal or duress:
-            return duress
-    raise WrongPin({"pin": _("That PIN is not right.")})
+# Reference-free rule of our own (threat model, "a seized phone"): a check-in PIN has at
+# most 10,000 values, so guesses are limited. A correct PIN resets the count.
+PIN_ATTEMPTS = 5
+PIN_WINDOW_MINUTES = 15
+PIN_LOCK_MINUTES = 15
+PIN_WINDOW = timedelta(minutes=PIN_WINDOW_MINUTES)
+PIN_LOCK = timedelta(minutes=PIN_LOCK_MINUTES)
+
+
+class PinsLocked(ValidationError):
+    """Too many wrong PINs lately: PIN check-ins are refused for a while."""
+
+
+def _wrong_pin() -> WrongPin:
+    return WrongPin({"pin": _("That PIN is not right.")})
+
+
+def _pins_locked() -> PinsLocked:
+    return PinsLocked({"pin": _("Too many wrong PINs; try again later or call your coordinator.")})
+
+
+def _take_attempt(person: Person, now: datetime) -> TravellerPins | None:
+    """Count this PIN as wrong before its hashes are checked (``_verify_pin`` resets the
+    count when it is right), so guesses sent in parallel cannot pass the limit. Its own
+    short transaction: a WrongPin later rolls back the check-in, never the count. A
+    locked traveller's row is returned unchanged."""
+    with transaction.atomic():
+        pins = TravellerPins.objects.select_for_update().filter(person=person).first()
+        if pins is None or (pins.locked_until is not None and pins.locked_until > now):
+            return pins
+        if pins.failed_since is None or pins.failed_since <= now - PIN_WINDOW:
+            pins.failed_attempts, pins.failed_since = 0, now
+        pins.failed_attempts += 1
+        pins.locked_until = None
+        TravellerPins.objects.filter(pk=pins.pk).update(
+            failed_attempts=pins.failed_attempts,
+            failed_since=pins.failed_since,
+            locked_until=None,
+        )
+    return pins
+
+
+def _verify_pin(actor: Any, deployment: Deployment, pin: str, via: str) -> bool:
+    """False for the check-in PIN, True for the duress PIN; WrongPin otherwise, and
+    PinsLocked after PIN_ATTEMPTS wrong ones within PIN_WINDOW, for PIN_LOCK. The hashes
+    are checked outside any write transaction (on SQLite it would hold the write lock).
+
+    While locked even the right check-in PIN is refused: otherwise the guesser learns
+    which guess was right. The duress PIN is refused the same way but still raises its
+    silent alert, so a traveller forced to check in is never left without one."""
+    now = timezone.now()
+    pins = _take_attempt(deployment.traveller, now) if _valid_pin(pin) else None
+    if pins is None:
+        raise _wrong_pin()
+    if pins.locked_until is not None and pins.locked_until > now:
+        if pins.duress_pin and check_password(pin, pins.duress_pin):
+            with transaction.atomic():
+                _raise_duress(actor, deployment, via)
+        raise _pins_locked()
+    # Both hashes are always checked, so the duress PIN takes no longer to answer.
+    normal = check_password(pin, pins.checkin_pin)
+    duress = bool(pins.duress_pin) and check_password(pin, pins.duress_pin)
+    if normal or duress:
+        return duress
+    if pins.failed_attempts >= PIN_ATTEMPTS:
+        _lock(actor, deployment, pins, now, via)
+    raise _wrong_pin()
+
+
+def _lock(actor: Any, deployment: Deployment, pins: TravellerPins, now: datetime, via: str) -> None:
+    """Lock once (a conditional update: of wrong PINs sent together, one locks), audit
+    it and tell the organisation: someone may be guessing on the traveller's phone. A
+    medium alert of kind "manual" (a kind of its own needs an alerts migration)."""
+    with transaction.atomic():
+        took = (
+            TravellerPins.objects.filter(pk=pins.pk, failed_attempts__gte=PIN_ATTEMPTS)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+            .update(locked_until=now + PIN_LOCK)
+        )
+        if not took:
+            return
+        audit.record(
+            actor,
+            "travel.pins_locked",
+            pins,
+            organisation_id=pins.organisation_id,
+            details={"via": via, "attempts": pins.failed_attempts, "minutes": PIN_LOCK_MINUTES},
+        )
+        alert_actions.raise_alert(
+            SWEEPER,
+            deployment.organisation,
+            kind=AlertKind.MANUAL,
+            severity=Severity.MEDIUM,
+            message=_(
+                "%(count)s wrong check-in PINs for this traveller within %(window)s minutes: "
+                "PIN check-ins are refused for %(lock)s minutes. If the traveller did not "
+                "type them, someone else may have their phone. Call them."
+            )
+            % {
+                "count": pins.failed_attempts,
+                "window": PIN_WINDOW_MINUTES,
+                "lock": PIN_LOCK_MINUTES,
+            },
+            person=deployment.traveller,
+            subject=deployment,
+            source="checkin",
+        )
+
+
+def _raise_duress(actor: Any, deployment: Deployment, via: str) -> None:
+    alert_actions.raise_alert(
+        actor,
+        deployment.organisation,
+        kind=AlertKind.DURESS,
+        severity=Severity.HIGH,
+        person=deployment.traveller,
+        subject=deployment,
+        source=via,
+    )
 
 
 # Check-ins
@@ -296,7 +406,6 @@ def active_deployment_of(person: Person) -> Deployment | None:
     )
 
 
-@transaction.atomic
 def check_in(
     actor: Any,
     deployment: Deployment,
@@ -309,13 +418,42 @@ def check_in(
     """Record a check-in and mark the expected one it answers. With the duress PIN it
     looks exactly the same (reply, rows, audit entry) and silently raises a high duress
     alert about the traveller (DESIGN.md sections 5 and 7). ``pin`` None: the traveller
-    is signed in (web or API) and gave none."""
+    is signed in (web or API) and gave none. The PIN is checked before the check-in's
+    transaction: a wrong one is counted (``_verify_pin``) even though nothing is
+    recorded; so a caller must not wrap this in a transaction it rolls back on WrongPin."""
     if via not in CheckInVia.values:
         raise ValidationError({"via": _("Unknown channel.")})
     if deployment.status != DeploymentStatus.ACTIVE:
         raise ValidationError({"deployment": _("This trip is not active.")})
-    duress = pin is not None and _is_duress(deployment.traveller, pin)
+    duress = pin is not None and _verify_pin(actor, deployment, pin, via)
+    return _record_check_in(
+        actor,
+        deployment,
+        via=via,
+        pinned=pin is not None,
+        duress=duress,
+        location=location,
+        note=note,
+    )
+
+
+@transaction.atomic
+def _record_check_in(
+    actor: Any,
+    deployment: Deployment,
+    *,
+    via: str,
+    pinned: bool,
+    duress: bool,
+    location: dict[str, float] | None,
+    note: str,
+) -> CheckIn:
     now = timezone.now()
+    if pinned:
+        # The right PIN (or the duress one): the wrong ones before it no longer count.
+        TravellerPins.objects.filter(person_id=deployment.traveller_id).update(
+            failed_attempts=0, failed_since=None
+        )
     expected = current_expected(deployment, now)
     if expected is not None:
         ExpectedCheckIn.objects.filter(pk=expected.pk, state=ExpectedState.PENDING).update(
@@ -332,15 +470,7 @@ def check_in(
     checkin.location = location  # sealed JSON (the stubs read the column as text)
     checkin.save()
     if duress:
-        alert_actions.raise_alert(
-            actor,
-            deployment.organisation,
-            kind=AlertKind.DURESS,
-            severity=Severity.HIGH,
-            person=deployment.traveller,
-            subject=deployment,
-            source=via,
-        )
+        _raise_duress(actor, deployment, via)
     audit.record(actor, "deployment.checked_in", checkin, details={"via": via})
     return checkin
 
@@ -352,7 +482,12 @@ def _overdue(now: datetime) -> Any:
     return ExpectedCheckIn.objects.filter(state=ExpectedState.PENDING, deadline__lt=now)
 
 
-def sweep_missed(now: datetime, limit: int = 200) -> int:
+# Missed check-ins claimed per transaction: the first alerts of a burst commit (and go
+# out) while the rest are still being raised; the worker sweeps again at once.
+SWEEP_BATCH = 20
+
+
+def sweep_missed(now: datetime, limit: int = SWEEP_BATCH) -> int:
     """Claim expected check-ins past their deadline exactly once, mark them missed and
     raise a high "missed check-in" alert for each. Claimed as the escalation clock claims
     steps (DESIGN.md section 6): SKIP LOCKED on PostgreSQL; on SQLite inside the
@@ -363,16 +498,19 @@ def sweep_missed(now: datetime, limit: int = 200) -> int:
         due = _overdue(now).order_by("deadline")
         if connection.vendor == "postgresql":
             due = due.select_for_update(skip_locked=True, of=("self",))
+        rows = list(due[:limit])
+        deployments = Deployment.objects.select_related("organisation", "traveller").in_bulk(
+            {e.deployment_id for e in rows}
+        )
+        entries: list[audit.Pending] = []  # appended together at the end (one head lock)
         claimed = 0
-        for expected in list(due[:limit]):
+        for expected in rows:
             took = ExpectedCheckIn.objects.filter(
                 pk=expected.pk, state=ExpectedState.PENDING
             ).update(state=ExpectedState.MISSED)
             if not took:
                 continue
-            deployment = Deployment.objects.select_related("organisation", "traveller").get(
-                pk=expected.deployment_id
-            )
+            deployment = deployments[expected.deployment_id]
             alert = alert_actions.raise_alert(
                 SWEEPER,
                 deployment.organisation,
@@ -383,9 +521,11 @@ def sweep_missed(now: datetime, limit: int = 200) -> int:
                 person=deployment.traveller,
                 subject=deployment,
                 source="checkin",
+                audit_batch=entries,
             )
             ExpectedCheckIn.objects.filter(pk=expected.pk).update(alert=alert)
             claimed += 1
+        audit.record_many(entries)
     return claimed
 
 

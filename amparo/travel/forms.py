@@ -4,13 +4,24 @@ the pages work without JavaScript."""
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from amparo.travel import gates
-from amparo.travel.models import Advisory, DeploymentStatus, SignatoryRole, TripType
+from amparo.travel.models import (
+    Advisory,
+    DeploymentStatus,
+    Leg,
+    SignatoryRole,
+    TravelDocument,
+    TripType,
+)
 
 DESTINATION_ROWS = 3
 RELATIVE_ROWS = 3
@@ -290,3 +301,268 @@ class CodeOfConductForm(forms.Form):
     text = forms.CharField(
         label=_("Code of conduct (a new version)"), widget=forms.Textarea(attrs={"rows": 8})
     )
+
+
+# The traveller's pages during the trip (travel.trip_views): the itinerary, PINs,
+# check-in, the lost-communications plan, proof of life and the annexes.
+
+PROOF_OF_LIFE_ROWS = 5
+
+
+@functools.cache
+def _time_zone_choices() -> list[tuple[str, str]]:
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+    return [("", "—"), *((z, z.replace("_", " ")) for z in zones), ("UTC", "UTC")]
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    """A browser date-time picker; without one (or without JavaScript) a text box that
+    takes "2026-03-01 08:00" as well."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A wall-clock time, naive: the form reads it in the time zone chosen beside it,
+    not in the server's (``LegForm.clean``)."""
+
+    widget = LocalDateTimeInput
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None)
+        try:
+            parsed = parse_datetime(str(value).strip())
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed.replace(tzinfo=None)
+
+
+def _aware(local: datetime, zone: tzinfo) -> datetime | None:
+    """``local`` on the wall clock of ``zone``, or None when that time does not exist
+    there (the hour skipped when the clocks go forward)."""
+    aware = local.replace(tzinfo=zone)
+    back = aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
+    return aware if back == local else None
+
+
+class LegForm(forms.Form):
+    """One stay of the itinerary. Times are read on the leg's own wall clock: the
+    traveller writes them as the local timetable shows them."""
+
+    place = forms.CharField(
+        label=_("Place (town, lodging)"),
+        required=False,
+        max_length=2000,
+        help_text=_("Sealed: only the people who can read this trip see it."),
+    )
+    country = forms.CharField(label=_("Country (two letters)"), max_length=2, min_length=2)
+    region = forms.CharField(label=_("Region"), required=False, max_length=80)
+    time_zone = forms.ChoiceField(label=_("Time zone of the place"))
+    starts_local = LocalDateTimeField(label=_("Arrives (local time)"))
+    ends_local = LocalDateTimeField(label=_("Leaves (local time)"))
+    checkin_every_hours = forms.IntegerField(
+        label=_("Check in every (hours)"), min_value=1, max_value=168, initial=24
+    )
+    grace_minutes = forms.IntegerField(
+        label=_("Grace before a check-in counts as missed (minutes)"),
+        min_value=0,
+        max_value=24 * 60,
+        initial=60,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.fields["time_zone"]).choices = _time_zone_choices()
+
+    @staticmethod
+    def initial_from(leg: Leg) -> dict[str, Any]:
+        zone = ZoneInfo(leg.time_zone)
+        return {
+            "place": leg.place,
+            "country": leg.country,
+            "region": leg.region,
+            "time_zone": leg.time_zone,
+            "starts_local": leg.starts_at.astimezone(zone).replace(tzinfo=None),
+            "ends_local": leg.ends_at.astimezone(zone).replace(tzinfo=None),
+            "checkin_every_hours": leg.checkin_every_hours,
+            "grace_minutes": leg.grace_minutes,
+        }
+
+    def clean_country(self) -> str:
+        country = self.cleaned_data["country"].strip().upper()
+        if not (country.isascii() and country.isalpha() and len(country) == 2):
+            raise forms.ValidationError(_("Give the two-letter country code, such as PE."))
+        return country
+
+    def clean(self) -> dict[str, Any]:
+        d = super().clean() or {}
+        if not d.get("time_zone"):
+            return d
+        zone = ZoneInfo(d["time_zone"])
+        for local, aware in (("starts_local", "starts_at"), ("ends_local", "ends_at")):
+            if d.get(local) is None:
+                continue
+            d[aware] = _aware(d[local], zone)
+            if d[aware] is None:
+                self.add_error(
+                    local, _("That time does not exist there: the clocks skip it that day.")
+                )
+        return d
+
+    def values(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "place": d["place"].strip(),
+            "country": d["country"],
+            "region": d["region"].strip(),
+            "time_zone": d["time_zone"],
+            "starts_at": d["starts_at"],
+            "ends_at": d["ends_at"],
+            "checkin_every_hours": d["checkin_every_hours"],
+            "grace_minutes": d["grace_minutes"],
+        }
+
+
+def _pin_field(label: Any, required: bool = True) -> forms.CharField:
+    # Never rendered back (render_value=False); a number pad on a phone.
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=8,
+        strip=True,
+        widget=forms.PasswordInput(
+            render_value=False,
+            attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]*"},
+        ),
+    )
+
+
+class PinsForm(forms.Form):
+    checkin_pin = _pin_field(_("Check-in PIN (4 to 8 digits)"))
+    checkin_pin_again = _pin_field(_("Check-in PIN again"))
+    duress_pin = _pin_field(_("Duress PIN (4 to 8 digits, optional)"), required=False)
+    duress_pin_again = _pin_field(_("Duress PIN again"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        d = super().clean() or {}
+        if d.get("checkin_pin") != d.get("checkin_pin_again"):
+            self.add_error("checkin_pin_again", _("The two check-in PINs differ."))
+        if (d.get("duress_pin") or "") != (d.get("duress_pin_again") or ""):
+            self.add_error("duress_pin_again", _("The two duress PINs differ."))
+        return d
+
+
+class CheckInForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    lat = forms.FloatField(
+        label=_("Latitude (optional)"), required=False, min_value=-90, max_value=90
+    )
+    lon = forms.FloatField(
+        label=_("Longitude (optional)"), required=False, min_value=-180, max_value=180
+    )
+    pin = _pin_field(_("PIN (if you use one)"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        d = super().clean() or {}
+        if (d.get("lat") is None) != (d.get("lon") is None):
+            self.add_error(None, _("Give both the latitude and the longitude, or neither."))
+        return d
+
+    def location(self) -> dict[str, float] | None:
+        d = self.cleaned_data
+        if d.get("lat") is None or d.get("lon") is None:
+            return None
+        return {"lat": d["lat"], "lon": d["lon"]}
+
+    def pin_given(self) -> str | None:
+        return self.cleaned_data.get("pin") or None
+
+
+class LostCommsPlanForm(forms.Form):
+    traveller_will = forms.CharField(
+        label=_("If I cannot check in, I will"),
+        max_length=8000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "Where you would go, whom you would call, how you would get word out, and "
+            "after how long."
+        ),
+    )
+    organisation_should = forms.CharField(
+        label=_("If I do not check in, the organisation should"),
+        max_length=8000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Whom to call first, what to wait for, and what never to do."),
+    )
+
+
+class ProofOfLifeForm(forms.Form):
+    """Up to five question and answer pairs. Saving replaces every earlier pair, and the
+    answers are never shown back, so each is written again."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for i in range(PROOF_OF_LIFE_ROWS):
+            self.fields[f"q{i}_question"] = forms.CharField(
+                label=_("Question %(n)s") % {"n": i + 1}, required=False, max_length=500
+            )
+            self.fields[f"q{i}_answer"] = forms.CharField(
+                label=_("Answer %(n)s") % {"n": i + 1},
+                required=False,
+                max_length=500,
+                widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+            )
+
+    def clean(self) -> dict[str, Any]:
+        d = super().clean() or {}
+        for i in range(PROOF_OF_LIFE_ROWS):
+            question = (d.get(f"q{i}_question") or "").strip()
+            answer = (d.get(f"q{i}_answer") or "").strip()
+            if question and not answer:
+                self.add_error(f"q{i}_answer", _("Write the answer to this question."))
+            if answer and not question:
+                self.add_error(f"q{i}_question", _("Write the question to this answer."))
+        return d
+
+    def questions(self) -> list[dict[str, str]]:
+        d = self.cleaned_data
+        return [
+            {"question": d[f"q{i}_question"].strip(), "answer": d[f"q{i}_answer"].strip()}
+            for i in range(PROOF_OF_LIFE_ROWS)
+            if d.get(f"q{i}_question", "").strip()
+        ]
+
+
+class ProofOfLifeReadForm(forms.Form):
+    justification = forms.CharField(
+        label=_("Why you need the answers now"),
+        min_length=10,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded in the audit log with your name."),
+    )
+
+
+class TravelDocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of document"))
+    file = forms.FileField(
+        label=_("File (PDF or photo)"),
+        help_text=_("Stored encrypted in the evidence vault."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.fields["kind"]).choices = TravelDocument.Kind.choices

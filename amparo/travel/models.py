@@ -419,6 +419,11 @@ class TravellerPins(_Sealed):
     checkin_pin = models.CharField(max_length=256)
     duress_pin = models.CharField(max_length=256, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Wrong PINs (travel.checkins): how many since ``failed_since`` (the window's start),
+    # and until when PIN check-ins are refused after too many.
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    failed_since = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"pins of {self.person_id}"

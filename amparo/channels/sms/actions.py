@@ -180,9 +180,12 @@ def _check_in(actor: Any, command: Any, person: Any) -> tuple[str, str, Alert | 
     deployment = checkins.active_deployment_of(person) if person is not None else None
     if deployment is None:
         return "checkin_without_trip", _("No trip with check-ins is active for this number."), None
+    # Not in a transaction of its own: the count of wrong PINs must outlive the refusal
+    # (check_in records the check-in itself in one).
     try:
-        with transaction.atomic():
-            checkins.check_in(actor, deployment, via="sms", pin=command.pin or "")
+        checkins.check_in(actor, deployment, via="sms", pin=command.pin or "")
+    except checkins.PinsLocked as locked:
+        return "checkin_locked", locked.messages[0], None
     except checkins.WrongPin:
         return "checkin_refused", _("Check-in not accepted: wrong PIN."), None
     return "checked_in", _("Check-in received. Thank you."), None
