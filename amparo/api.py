@@ -49,6 +49,9 @@ api.add_router("/v1/crisis", "amparo.crisis.api.router")
 api.add_router("/v1/risk", "amparo.risk.api.router")
 api.add_router("/v1/relocations", "amparo.protocols.relocation_api.router")
 api.add_router("/v1/referrals", "amparo.programmes.api.router")
+api.add_router("/v1/fund", "amparo.programmes.fund_api.router")
+api.add_router("/v1/legal-cases", "amparo.programmes.legal_api.router")
+api.add_router("/v1/workshops", "amparo.programmes.training_api.router")
 # No account: anonymous reporting and the status by receipt code (DESIGN.md section 7).
 api.add_router("/v1/public/threats", public_threats_router)
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("amparo.crisis.urls")),
     path("", include("amparo.protocols.urls")),
     path("", include("amparo.programmes.urls")),
+    path("", include("amparo.programmes.programme_urls")),
     path("", include("amparo.protocols.relocation_urls")),
     path("", include("amparo.channels.urls")),
     path("", include("amparo.demo.urls")),

@@ -405,17 +405,23 @@ def test_it_reports_the_worker_heartbeat(db):
         assert response.status_code == 503
         assert response.json() == {
             "ok": False,
-            "seconds_since_beat": {"clock": None, "auditor": None, "outbox": None},
+            "seconds_since_beat": {
+                "clock": None,
+                "auditor": None,
+                "outbox": None,
+                "checkins": None,
+            },
         }
         clock.beat("clock")
         clock.beat("auditor")
+        clock.beat("checkins")
         assert anonymous.get("/health/worker").status_code == 503  # the outbox is silent
         clock.beat("outbox", sent=3)
         response = anonymous.get("/health/worker")
         assert response.status_code == 200
         assert response.json() == {
             "ok": True,
-            "seconds_since_beat": {"clock": 0.0, "auditor": 0.0, "outbox": 0.0},
+            "seconds_since_beat": {"clock": 0.0, "auditor": 0.0, "outbox": 0.0, "checkins": 0.0},
         }
         traveller.move_to(T0 + timedelta(seconds=stale - 1))
         assert anonymous.get("/health/worker").status_code == 200
@@ -423,6 +429,11 @@ def test_it_reports_the_worker_heartbeat(db):
         assert anonymous.get("/health/worker").status_code == 503
         clock.beat("clock")
         clock.beat("outbox")
+        clock.beat("checkins")
         assert anonymous.get("/health/worker").status_code == 503  # the auditor stopped
         clock.beat("auditor")
         assert anonymous.get("/health/worker").status_code == 200
+        traveller.move_to(T0 + timedelta(seconds=2 * stale + 2))
+        for loop in ("clock", "outbox", "auditor"):
+            clock.beat(loop)
+        assert anonymous.get("/health/worker").status_code == 503  # check-ins unwatched

@@ -281,3 +281,10 @@ def test_the_procedures_are_translatable(trip: Any) -> None:
 def test_it_refuses_other_languages_when_rendering(trip):
     with pytest.raises(ValueError, match="en, da or es"):
         packet.render_packet(trip.deployment, "pt")
+
+
+def test_the_deployment_page_links_the_packet_in_each_language(world, login, trip):
+    page = login(world.defender).get(f"/o/org-a/deployments/{trip.deployment.pk}/")
+    html = page.content.decode()
+    for language in ("en", "da", "es"):
+        assert trip.url(language) in html
