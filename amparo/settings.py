@@ -166,6 +166,10 @@ AMPARO_DEMO_INBOX = env_bool("AMPARO_DEMO_INBOX", False)
 AMPARO_BENCH_ENDPOINTS = env_bool("AMPARO_BENCH_ENDPOINTS", False)
 # The heartbeat URL answers 503 when a worker loop has not beaten for this long.
 AMPARO_HEARTBEAT_STALE_SECONDS = env_int("AMPARO_HEARTBEAT_STALE_SECONDS", 30)
+# The map page's online tiles (a URL template such as https://tile.example.org/{z}/{x}/{y}.png)
+# and their attribution; empty keeps the map offline, on the country outlines.
+AMPARO_MAP_TILE_URL = env_str("AMPARO_MAP_TILE_URL", "")
+AMPARO_MAP_TILE_ATTRIBUTION = env_str("AMPARO_MAP_TILE_ATTRIBUTION", "")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

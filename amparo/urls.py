@@ -14,8 +14,11 @@ urlpatterns = [
     path("", include("amparo.programmes.urls")),
     path("", include("amparo.programmes.programme_urls")),
     path("", include("amparo.protocols.relocation_urls")),
+    path("", include("amparo.monitoring.urls")),
     path("", include("amparo.channels.urls")),
     path("", include("amparo.demo.urls")),
+    path("", include("amparo.monitoring.map_urls")),
+    path("", include("amparo.monitoring.kpi_urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from amparo.channels.openrosa.actions import create_device
 from amparo.channels.sms.actions import set_inbound_token
 from amparo.crisis.demo import build_closed_case
 from amparo.monitoring.layers import load_reference_layers
@@ -351,9 +352,17 @@ def build(domain: str = "demo.amparo.invalid") -> dict[str, Any]:
     # Each organisation's token for the generic inbound SMS webhook
     # (POST /channels/sms/generic/<slug>/?token=... with From and Body).
     sms_tokens = {slug: set_inbound_token(ACTOR, org) for slug, org in organisations.items()}
+    # Each organisation's OpenRosa app user (ODK Collect server URL: /openrosa/<slug>).
+    openrosa = {
+        slug: create_device(ACTOR, org, label="demo") for slug, org in organisations.items()
+    }
     return {
         "users": [u.__dict__ for u in users],
         "sms_tokens": sms_tokens,
+        "openrosa_users": {
+            slug: {"server_url": f"/openrosa/{slug}", "username": d.username, "password": p}
+            for slug, (d, p) in openrosa.items()
+        },
         "organisations": [
             {"slug": o.slug, "name": o.name, "kind": o.kind, "country": o.country}
             for o in organisations.values()

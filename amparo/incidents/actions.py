@@ -41,6 +41,7 @@ from amparo.incidents.models import (
     ThreatChannel,
     ThreatReport,
 )
+from amparo.monitoring.facts import project_report
 from amparo.people.models import Organisation, Person, User
 
 LANGUAGES = ("es", "en", "pt")
@@ -209,6 +210,7 @@ def report_threat(
                 report, now, done={"step2_record_to_supervisor"} if told else frozenset()
             )
             _store_evidence(report, accepted, user, now)
+            project_report(report, has_evidence=bool(accepted), new=True)
             entries.append(
                 audit.Pending(
                     actor,
@@ -415,6 +417,7 @@ def change_level(actor: Any, report: ThreatReport, level: str, reason: str) -> N
             item.superseded = superseded
             item.save(update_fields=["superseded"])
     _build_checklist(report, now, keep=items)
+    project_report(report)
     alert = Alert.objects.filter(pk=report.alert_id).first() if report.alert_id else None
     open_alert = alert if alert is not None and alert.state != AlertState.RESOLVED else None
     if level == Level.LOW:

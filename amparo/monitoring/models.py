@@ -148,6 +148,26 @@ class Incident(_Sealed):
             models.Index(fields=["organisation", "kind", "month"], name="incident_org_kind_month"),
             models.Index(fields=["organisation", "region"], name="incident_org_region"),
             models.Index(fields=["month"], name="incident_month"),
+            # Covers every indicator query (monitoring.dashboard): the counts are read
+            # from the index alone, without touching the rows.
+            models.Index(
+                fields=[
+                    "organisation",
+                    "month",
+                    "kind",
+                    "level",
+                    "region",
+                    "actor_type",
+                    "has_evidence",
+                    "origin",
+                ],
+                name="incident_indicators_cover",
+            ),
+            # Covers the map's count per grid cell with its filters (monitoring.map_views).
+            models.Index(
+                fields=["organisation", "cell", "occurred_on", "kind", "level"],
+                name="incident_map_cover",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -226,6 +246,8 @@ class ImportPreset(_Sealed):
 
 
 class ImportState(models.TextChoices):
+    # Uploaded, waiting for its column mapping (monitoring.imports): not queued yet.
+    MAPPING = "mapping", _("Waiting for the column mapping")
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
@@ -288,3 +310,32 @@ class PublicReport(_Sealed):
 
 def month_of(day: Any) -> Any:
     return day.replace(day=1)
+
+
+class KpiEntry(_Sealed):
+    """A value of an "entered" KPI of the catalogue (monitoring.kpis): the figure for
+    one period, with the evidence it rests on (sealed: it may name people or sources).
+    A correction is a new entry; the latest entered for a period is the one shown."""
+
+    kpi_id = models.CharField(_("KPI"), max_length=120, db_index=True)
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
+    evidence = EncryptedTextField(_("evidence"))
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    entered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-period_end", "-entered_at"]
+        indexes = [models.Index(fields=["organisation", "kpi_id", "period_end"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="kpi_entry_period_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.period_start}..{self.period_end}"
