@@ -4,11 +4,13 @@ mental-health professionals in A's directory, and a referral of the defender."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from amparo.people import actions as people_actions
 from amparo.people.models import DirectoryEntry, Role
@@ -30,6 +32,14 @@ class Care:
     trauma: DirectoryEntry
     kidnapping: DirectoryEntry
     referral: PsychosocialReferral
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Messages read in English, as the assertions are written (the catalogues translate
+    them)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
