@@ -75,7 +75,8 @@ def test_a_resubmission_is_accepted_once(phone):
     assert phone.submit("org-a", xml, files).status_code == 201
     again = phone.submit("org-a", xml, files)
     assert again.status_code == 201
-    assert b"already received" in again.content
+    # The phone asks for es-PE (Accept-Language): the message is in Spanish.
+    assert "ya se recibió".encode() in again.content
     assert ThreatReport.objects.count() == 1
     assert EvidenceFile.objects.count() == 1
     assert len(blobs()) == 1
@@ -202,10 +203,10 @@ def test_an_oversized_chunked_body_is_cut_off(phone):
 @pytest.mark.parametrize(
     ("xml", "says"),
     [
-        (b"<data id='amparo_threat_report'><unclosed></data>", b"not well-formed"),
+        (b"<data id='amparo_threat_report'><unclosed></data>", b"no es XML bien formado"),
         (b"<data id='amparo_threat_report'><step2/></data>", b"instanceID"),
         (threat_xml(illicit="smuggling"), b""),
-        (threat_xml(occurred_date="tomorrow"), b"date"),
+        (threat_xml(occurred_date="tomorrow"), b"fecha"),
         (threat_xml(verbatim=""), b""),
     ],
     ids=["not-xml", "no-instance-id", "unknown-choice", "bad-date", "empty-report"],

@@ -1,23 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.utils import translation
 
 from amparo.alerts import actions as alert_actions
 from amparo.crisis import actions
 from amparo.crisis.models import CrisisCase, CrisisKind
 from amparo.people import actions as people_actions
-
-
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    """Messages read in English, as the assertions are written (the catalogues translate
-    them)."""
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

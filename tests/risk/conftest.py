@@ -14,6 +14,7 @@ from amparo.incidents.models import ThreatReport
 from amparo.people import actions as people_actions
 from amparo.risk import actions
 from amparo.risk.models import RiskAssessment, RiskSubject
+from tests.people.wording import set_language
 
 THREAT_TEXT = "Mineros de Huepetuhe-Secreto amenazaron quemar la casa"
 VULNERABILITY_TEXT = "Vive sola junto a la trocha Yupanqui-Oculta"
@@ -84,3 +85,14 @@ def community(world: Any) -> RiskSubject:
     return actions.create_subject(
         "test", world.org_a, kind="community", community_name=COMMUNITY_TEXT, region="Pando"
     )
+
+
+@pytest.fixture
+def login(login: Any) -> Any:
+    """Pages in English, as the assertions read them."""
+
+    def _login(persona: Any, c: Any = None) -> Any:
+        set_language(persona, "en")
+        return login(persona, c)
+
+    return _login

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from amparo.alerts.models import Alert, AlertKind, Severity
 from amparo.channels.models import InboundSms
@@ -190,7 +191,9 @@ def test_the_api_answers_the_lock_clearly(world, api_client, deployment):
         locked = client.post(url, json.dumps({"pin": PIN}), content_type="application/json")
     assert [r.status_code for r in statuses] == [422] * 5
     assert locked.status_code == 422
-    assert locked.json()["detail"] == {"pin": [LOCKED]}
+    # The API answers in the account's language (Spanish by default).
+    with translation.override(world.defender.user.language):
+        assert locked.json()["detail"] == {"pin": [translation.gettext(LOCKED)]}
     assert pins_of(world).failed_attempts == 5
 
 
