@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("amparo.protocols.urls")),
     path("", include("amparo.programmes.urls")),
     path("", include("amparo.programmes.programme_urls")),
+    path("", include("amparo.programmes.public_urls")),
     path("", include("amparo.protocols.relocation_urls")),
     path("", include("amparo.monitoring.urls")),
     path("", include("amparo.channels.urls")),

@@ -15,9 +15,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from amparo.core.access import not_found
 from amparo.people import access as people_access
 from amparo.people.access import OrgContext
-from amparo.people.models import Person
+from amparo.people.models import Organisation, Person
 from amparo.people.views import _form_errors_from, org_view
 from amparo.programmes import access, fund
 from amparo.programmes.forms import (
@@ -185,6 +186,28 @@ def _date(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def public_fund_summary(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """The anonymised summary for anyone, without an account (reference Strategy 2,
+    line 5: a transparent fund): counts and sums only, cells under k suppressed, no
+    totals (``fund.public_summary``)."""
+    organisation = Organisation.objects.filter(slug=org_slug).first()
+    if organisation is None:
+        not_found()
+    since, until = _date(request.GET.get("since")), _date(request.GET.get("until"))
+    return render(
+        request,
+        "programmes/fund_summary.html",
+        {
+            "public_organisation": organisation,
+            "cells": fund.public_summary(organisation, since, until),
+            "labels": CATEGORY_LABELS,
+            "k": fund.PUBLIC_K,
+            "since": since,
+            "until": until,
+        },
+    )
 
 
 @org_view

@@ -170,3 +170,13 @@ def test_the_ledger_page_names_no_beneficiary(world, history, login):
     body = c.get(f"/o/{world.org_a.slug}/fund/ledger/").content.decode()
     assert "Nombre-Secreto" not in body
     assert history.reference_code in body
+
+
+def test_the_public_summary_page_needs_no_account_and_hides_small_cells(world, history, client):
+    page = client.get(f"/public/{world.org_a.slug}/fund/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-suppressed="true"' in html  # January's medical requests: 3
+    assert "500.00 PEN" in html and "63.00 PEN" in html
+    assert "40.00" not in html and "120.00" not in html
+    assert client.get("/public/no-such-org/fund/").status_code == 404
