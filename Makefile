@@ -16,9 +16,11 @@ install: $(BIN)/amparo
 demo: install
 	$(BIN)/amparo demo
 
-# The whole suite; DATABASE_URL=postgres://... runs it on PostgreSQL.
+# The whole suite; DATABASE_URL=postgres://... runs it on PostgreSQL. The tests run in
+# TEST_WORKERS processes (pytest-xdist), each with its own test database.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .
