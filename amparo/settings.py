@@ -3,6 +3,7 @@ docs/operations.md lists each variable. Nothing here differs per machine."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -26,6 +27,8 @@ DATA_DIR = Path(env_str("AMPARO_DATA_DIR", "var")).resolve()
 EVIDENCE_DIR = Path(env_str("AMPARO_EVIDENCE_DIR", str(DATA_DIR / "evidence"))).resolve()
 # The largest evidence file accepted (issue 4: 50 MB by default).
 AMPARO_EVIDENCE_MAX_BYTES = env_int("AMPARO_EVIDENCE_MAX_BYTES", 50 * 1024 * 1024)
+# The submission size advertised to OpenRosa phones; above it they split (issue 9).
+AMPARO_OPENROSA_MAX_BYTES = env_int("AMPARO_OPENROSA_MAX_BYTES", 10 * 1024 * 1024)
 GENERATED_DIR = DATA_DIR / "generated"
 
 # With debugging off the server refuses to start without its secrets (DESIGN.md 10).
@@ -39,6 +42,9 @@ if not DEBUG:
     check_master_key_format(MASTER_KEY)
 elif not SECRET_KEY:
     SECRET_KEY = "insecure-debug-only-key"  # noqa: S105 - only ever used with AMPARO_DEBUG on
+# The key of `amparo backup` archives (core/backup.py). Empty: derived from the master key
+# with HKDF; a separate key is better for copies kept off-site (docs/operations.md 7).
+AMPARO_BACKUP_KEY = env_secret("AMPARO_BACKUP_KEY")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -166,6 +172,11 @@ AMPARO_DEMO_INBOX = env_bool("AMPARO_DEMO_INBOX", False)
 AMPARO_BENCH_ENDPOINTS = env_bool("AMPARO_BENCH_ENDPOINTS", False)
 # The heartbeat URL answers 503 when a worker loop has not beaten for this long.
 AMPARO_HEARTBEAT_STALE_SECONDS = env_int("AMPARO_HEARTBEAT_STALE_SECONDS", 30)
+# /metrics (core/ops.py) answers a Prometheus scraper that sends this as a bearer token;
+# unset, it answers only requests from this machine that did not come through a proxy.
+AMPARO_METRICS_TOKEN = env_secret("AMPARO_METRICS_TOKEN")
+# A load balancer may probe /healthz over plain HTTP even with AMPARO_SSL_REDIRECT on.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # The map page's online tiles (a URL template such as https://tile.example.org/{z}/{x}/{y}.png)
 # and their attribution; empty keeps the map offline, on the country outlines.
 AMPARO_MAP_TILE_URL = env_str("AMPARO_MAP_TILE_URL", "")
@@ -205,6 +216,42 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+
+
+def _rate(name: str, default: str) -> str:
+    value = env_str(name, default).strip().lower()
+    if value != "off" and not re.fullmatch(r"[1-9]\d*/\d*[smhd]", value):
+        raise ImproperlyConfigured(f"{name} must be like 10/h or 120/m, or off; not {value!r}")
+    return value
+
+
+# Rate limits (issue 10; amparo/core/ratelimit.py) on what anyone can reach without an
+# account: anonymous reports (web form and API, one budget), the SMS webhooks and OpenRosa
+# submissions. "<count>/<period>" (period s, m, h or d, e.g. "10/h"), or "off".
+# AMPARO_RATE_LIMITS=false turns every limit off (the benchmarks do). Clients are counted
+# by an HMAC of their address, never the address itself, in a table every web process
+# shares; AMPARO_CLIENT_IP_HEADER names the header a proxy puts the client's address in.
+AMPARO_RATE_LIMITS = env_bool("AMPARO_RATE_LIMITS", True)
+AMPARO_RATE_ANON_REPORTS = _rate("AMPARO_RATE_ANON_REPORTS", "10/h")
+AMPARO_RATE_SMS = _rate("AMPARO_RATE_SMS", "120/m")
+AMPARO_RATE_OPENROSA = _rate("AMPARO_RATE_OPENROSA", "240/m")
+AMPARO_CLIENT_IP_HEADER = env_str("AMPARO_CLIENT_IP_HEADER", "")
+RATELIMIT_ENABLE = AMPARO_RATE_LIMITS
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_FAIL_OPEN = True
+CACHES = {
+    # Per process; nothing in Amparo relies on it being shared.
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The limiter's counters, in the database (table made by migration core.0004), so
+    # that every web process counts together.
+    "ratelimit": {
+        "BACKEND": "amparo.core.ratelimit.RateLimitCache",
+        "LOCATION": "core_ratelimit_cache",
+        # Expired rows are deleted as new ones come; this only stops Django's own cull
+        # from dropping live counters.
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+    },
+}
 
 # Sessions expire after AMPARO_SESSION_MINUTES without activity.
 SESSION_COOKIE_AGE = env_int("AMPARO_SESSION_MINUTES", 8 * 60) * 60
@@ -254,14 +301,41 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Logs (docs/operations.md 4.8): one line per event on standard error, with time, level,
+# logger, message and request id; JSON by default outside debug. Phone numbers, e-mail and
+# IP addresses and link tokens are masked on the way out (core/logs.py).
+AMPARO_LOG_FORMAT = env_str("AMPARO_LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
+if AMPARO_LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("AMPARO_LOG_FORMAT must be json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "amparo.core.logs.RequestIdFilter"},
+        "redact": {"()": "amparo.core.logs.RedactFilter"},
+    },
+    "formatters": {
+        "json": {"()": "amparo.core.logs.JsonFormatter"},
+        "text": {"()": "amparo.core.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": AMPARO_LOG_FORMAT,
+            "filters": ["request_id", "redact"],
+        },
+        "null": {"class": "logging.NullHandler"},
+    },
     "root": {"handlers": ["console"], "level": env_str("AMPARO_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own handlers (debug console, mail to ADMINS) would bypass the filters.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "axes": {"level": "WARNING"},
-        "apprise": {"level": "WARNING"},
+        # Apprise names recipients in its warnings. Delivery keeps them per call for the
+        # outbox's last error (alerts.delivery), and the worker logs each failure by
+        # message id; nothing of Apprise's own reaches the log.
+        "apprise": {"handlers": ["null"], "level": "WARNING", "propagate": False},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("amparo.demo.urls")),
     path("", include("amparo.monitoring.map_urls")),
     path("", include("amparo.monitoring.kpi_urls")),
+    path("", include("amparo.core.ops_urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -32,6 +32,7 @@ from harness import (
     stop,
     table,
     wait_for_line,
+    write_json,
 )
 
 COORDINATOR = "coordinator@bench.example"
@@ -178,9 +179,11 @@ def main() -> None:
         help="poll interval of the worker (default: the product's own default)",
     )
     parser.add_argument("--drain", type=float, default=60.0, help="max wait after the load")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH (JSON)")
     args = parser.parse_args()
 
-    print(f"alert latency benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {machine()}")
+    started, host = time.strftime("%Y-%m-%d %H:%M"), machine()
+    print(f"alert latency benchmark, {started}, {host}")
     with WebhookReceiver() as receiver, isolated_database(args.postgres, args.pg_url) as db:
         print(
             f"{args.rate:g} alerts/s for {args.seconds:g} s over HTTP, "
@@ -267,6 +270,32 @@ def main() -> None:
     print(
         f"budget p99 < 2 s: {verdict} budget"
         f" (alerts without a delivery: {missing}, failed requests: {len(results) - len(ok)})"
+    )
+    write_json(
+        args.json,
+        {
+            "bench": "alert_latency",
+            "database": "postgresql" if args.postgres else "sqlite",
+            "started": started,
+            "machine": host,
+            "params": {
+                "rate": args.rate,
+                "seconds": args.seconds,
+                "web_workers": args.web_workers,
+                "worker_interval": args.worker_interval,
+            },
+            "figures": {
+                "alerts": len(results),
+                "first_message_p50_s": percentile(latencies, 50),
+                "first_message_p99_s": p99,
+                "first_message_max_s": max(latencies, default=float("nan")),
+                "without_delivery": missing,
+                "failed_requests": len(results) - len(ok),
+                "api_p50_s": percentile(http_times, 50),
+                "api_p99_s": percentile(http_times, 99),
+            },
+            "log_problems": dict(problems),
+        },
     )
 
 

@@ -35,6 +35,7 @@ from harness import (
     stop,
     table,
     wait_for_line,
+    write_json,
 )
 
 COORDINATOR = "coordinator@bench.example"
@@ -343,10 +344,12 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=0, help="threads per gunicorn worker")
     parser.add_argument("--drain", type=float, default=30.0, help="max wait after a deadline")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH (JSON)")
     args = parser.parse_args()
 
     kind = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"check-in benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {machine()}, {kind}")
+    started, host = time.strftime("%Y-%m-%d %H:%M"), machine()
+    print(f"check-in benchmark, {started}, {host}, {kind}")
     with WebhookReceiver() as receiver, isolated_database(args.postgres, args.pg_url) as db:
         began = time.monotonic()
         seed = db.shell(
@@ -491,6 +494,53 @@ def main() -> None:
     print()
     for verdict in verdicts:
         print(verdict)
+    figures: dict[str, float] = {}
+    if load:
+        figures.update(
+            {
+                "checkins_per_s": float(load["rate"]),  # type: ignore[arg-type]
+                "checkins_p50_s": float(load["p50"]),  # type: ignore[arg-type]
+                "checkins_p99_s": float(load["p99"]),  # type: ignore[arg-type]
+                "checkins_failed": int(load["requests"]) - int(load["ok"]),  # type: ignore[call-overload]
+                "checkins_unrecorded": int(load["ok"])  # type: ignore[call-overload]
+                + int(load["warm"])  # type: ignore[call-overload]
+                - int(counts["checkins"]),
+            }
+        )
+    for m, run in zip(missed, ("spread", "burst"), strict=False):
+        figures.update(
+            {
+                f"missed_{run}_p50_s": percentile(m.lateness, 50),
+                f"missed_{run}_p99_s": percentile(m.lateness, 99),
+                f"missed_{run}_max_s": max(m.lateness, default=float("nan")),
+                f"missed_{run}_lost": m.lost,
+                f"missed_{run}_duplicated": m.duplicate_alerts,
+                f"missed_{run}_repeats": m.repeat_deliveries,
+            }
+        )
+    if missed:
+        figures["missed_lost"] = sum(m.lost for m in missed)
+        figures["missed_duplicated"] = sum(m.duplicate_alerts for m in missed)
+    write_json(
+        args.json,
+        {
+            "bench": "checkins",
+            "database": "postgresql" if args.postgres else "sqlite",
+            "started": started,
+            "machine": host,
+            "params": {
+                "travellers": args.travellers,
+                "seconds": args.seconds,
+                "clients": args.clients,
+                "pin": args.pin,
+                "missed": args.missed,
+                "spread": args.spread,
+                "burst": args.burst,
+            },
+            "figures": figures,
+            "log_problems": dict(problems),
+        },
+    )
 
 
 if __name__ == "__main__":

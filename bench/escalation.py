@@ -29,6 +29,7 @@ from harness import (
     stop,
     table,
     wait_for_line,
+    write_json,
 )
 
 ALERTS = 100  # the steps are spread over this many alerts (<= 100 rounds each)
@@ -89,19 +90,40 @@ with transaction.atomic():
         ),
         batch_size=1000,
     )
+    # --backlog: more pending steps, due a day after the window (they never run during
+    # the benchmark): how the clock's cost grows with the steps waiting in the table.
+    # Tier position 1 tells them apart from the window's steps.
+    later = t0 + timedelta(seconds=seconds, days=1)
+    AlertStep.objects.bulk_create(
+        (
+            AlertStep(
+                alert=raised[k % len(raised)],
+                tier_position=1,
+                level="regional",
+                repeat_index=k // len(raised),
+                due_at=later + timedelta(seconds=k / 1000),
+            )
+            for k in range(spec.get("backlog", 0))
+        ),
+        batch_size=1000,
+    )
 print("BENCH-RESULT " + json.dumps({"t0": t0.timestamp(), "steps": AlertStep.objects.count()}))
 """
 
 # Runs inside `amparo shell -c` after the run: every step's lateness, and how often each
 # step was executed (audit entries) and enqueued (outbox rows).
 REPORT = r"""
-import json
+import json, os
 from collections import Counter
 
 from amparo.alerts.models import AlertStep, OutboxMessage
 from amparo.core.models import AuditEntry
 
-steps = list(AlertStep.objects.values_list("id", "due_at", "executed_at", "state", "claimed_by"))
+spec = json.loads(os.environ["BENCH_SPEC"])
+window = AlertStep.objects.all()
+if spec.get("backlog"):  # leave out the backlog (tier position 1, due after the window)
+    window = window.filter(tier_position=0)
+steps = list(window.values_list("id", "due_at", "executed_at", "state", "claimed_by"))
 executions = Counter(
     d.get("step") for d in AuditEntry.objects.filter(action="alert.step_executed")
     .values_list("details", flat=True)
@@ -138,6 +160,16 @@ UNSETTLED = (
 )
 
 
+def unsettled(backlog: int) -> str:
+    """The query for the work left; with a backlog, the steps due in the window only (the
+    backlog's are due a day later)."""
+    if not backlog:
+        return UNSETTLED
+    return UNSETTLED.replace(
+        "state IN ('pending', 'running')", "state IN ('pending', 'running') AND tier_position = 0"
+    )
+
+
 def one_run(args: argparse.Namespace, kill: bool) -> dict[str, Any]:
     with WebhookReceiver() as receiver, isolated_database(args.postgres, args.pg_url) as db:
         seeded_at = time.time()
@@ -148,12 +180,13 @@ def one_run(args: argparse.Namespace, kill: bool) -> dict[str, Any]:
             steps=args.steps,
             seconds=args.seconds,
             lead=args.lead,
+            backlog=args.backlog,
         )
         t0 = seed["t0"]
-        workers = [
-            db.start(f"worker{i}", "worker", "--no-tasks", "--interval", str(args.interval))
-            for i in range(args.workers)
-        ]
+        worker_args = ["worker", "--no-tasks", "--interval", str(args.interval)]
+        if args.lease_seconds is not None:
+            worker_args += ["--lease-seconds", str(args.lease_seconds)]
+        workers = [db.start(f"worker{i}", *worker_args) for i in range(args.workers)]
         try:
             ready = all(
                 wait_for_line(log, "running", args.lead + 30, w)
@@ -171,14 +204,15 @@ def one_run(args: argparse.Namespace, kill: bool) -> dict[str, Any]:
             # message settled (sent, or given up), or the drain time is over.
             _sleep_until(t0 + args.seconds)
             deadline = time.monotonic() + args.drain
-            while time.monotonic() < deadline and db.scalar(UNSETTLED):
+            left = unsettled(args.backlog)
+            while time.monotonic() < deadline and db.scalar(left):
                 time.sleep(0.5)
             drained_after = time.time() - (t0 + args.seconds)
-            timed_out = bool(db.scalar(UNSETTLED))
+            timed_out = bool(db.scalar(left))
         finally:
             for worker in workers:
                 stop(worker)
-        report = db.shell(REPORT)
+        report = db.shell(REPORT, backlog=args.backlog)
         arrivals = receiver.snapshot()
         problems = db.log_problems()
     keys = Counter(a.key for a in arrivals)
@@ -192,6 +226,7 @@ def one_run(args: argparse.Namespace, kill: bool) -> dict[str, Any]:
     return {
         "run": "one worker SIGKILLed halfway" if kill else "2 workers",
         "steps": args.steps,
+        "backlog": args.backlog,
         "seed_seconds": t0 - args.lead - seeded_at,
         "workers_ready_before_t0": late_start < 0,
         "killed_at": killed_at,
@@ -253,15 +288,29 @@ def main() -> None:
     parser.add_argument(
         "--drain", type=float, default=300.0, help="max wait for the backlog after the window"
     )
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=0,
+        help="more pending steps, due a day after the window (how cost grows with them)",
+    )
+    parser.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=None,
+        help="the workers' outbox lease (default: the product's own)",
+    )
+    parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH (JSON)")
     args = parser.parse_args()
     if args.workers < 2 and not args.no_kill:
         parser.error("the kill run needs at least 2 workers")
 
-    started = time.strftime("%Y-%m-%d %H:%M")
-    print(f"escalation benchmark, {started}, {machine()}")
+    started, host = time.strftime("%Y-%m-%d %H:%M"), machine()
+    print(f"escalation benchmark, {started}, {host}")
     print(
         f"{args.steps} steps due over {args.seconds:.0f} s, {args.workers} workers "
         f"(--interval {args.interval}), {'PostgreSQL' if args.postgres else 'SQLite'}"
+        + (f", {args.backlog} more pending steps due after the window" if args.backlog else "")
     )
     runs = [False, True]
     if args.kill:
@@ -323,6 +372,42 @@ def main() -> None:
         ok = r["p99"] < 1.0 and r["duplicates"] == 0 and r["lost"] == 0
         verdicts.append(f"{r['run']}: {'within' if ok else 'MISSES'} budget")
     print("budget p99 < 1 s, zero duplicates, zero lost: " + "; ".join(verdicts))
+    figures: dict[str, float] = {}
+    for r in results:
+        run = "kill" if r["killed_at"] else "clean"
+        figures.update(
+            {
+                f"{run}_lateness_p50_s": r["p50"],
+                f"{run}_lateness_p99_s": r["p99"],
+                f"{run}_lateness_max_s": r["max"],
+                f"{run}_duplicates": r["duplicates"],
+                f"{run}_lost": r["lost"],
+                f"{run}_steps_per_s": r["throughput"],
+                f"{run}_delivery_p99_s": r["delivery_p99"],
+                f"{run}_repeat_deliveries": r["repeat_deliveries"],
+                f"{run}_seed_s": r["seed_seconds"],
+                f"{run}_drain_timed_out": int(r["timed_out"]),
+            }
+        )
+    write_json(
+        args.json,
+        {
+            "bench": "escalation",
+            "database": "postgresql" if args.postgres else "sqlite",
+            "started": started,
+            "machine": host,
+            "params": {
+                "steps": args.steps,
+                "seconds": args.seconds,
+                "workers": args.workers,
+                "interval": args.interval,
+                "backlog": args.backlog,
+                "lease_seconds": args.lease_seconds,
+            },
+            "figures": figures,
+            "runs": [{k: v for k, v in r.items() if k != "timeline"} for r in results],
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """What the benchmarks share: an isolated database with fresh secrets, the ``amparo``
 command in a subprocess, a loopback webhook receiver, and percentiles.
 
-Everything listens on and talks to 127.0.0.1 only. Nothing here is imported by the test
-suite; the benchmarks are run by hand (bench/README.md).
+Everything listens on and talks to 127.0.0.1 only. The benchmarks are run by hand
+(bench/README.md, bench/run_all); the test suite imports only this module and
+bench/scaleout.py, for its small scale-out run (tests/scaleout/test_scaleout.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import math
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -34,6 +37,9 @@ IDEMPOTENCY_HEADER = "X-Amparo-Idempotency-Key"
 RESULT_MARKER = "BENCH-RESULT "
 # The PostgreSQL server the benchmark databases are made on (and dropped from).
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+# How the benchmark databases are named: the prefix, then 8 random hex digits.
+# BENCH_POSTGRES_PREFIX changes it (a shared server may reserve a prefix per user).
+DEFAULT_POSTGRES_PREFIX = "amparo_bench_"
 
 # Settings the benchmark must not inherit from the shell it is started from.
 _INHERITED_SECRETS = (
@@ -173,17 +179,24 @@ def _check_loopback(url: str) -> None:
 
 @contextlib.contextmanager
 def isolated_database(
-    postgres: bool, postgres_url: str = DEFAULT_POSTGRES_URL, **extra_env: str
+    postgres: bool,
+    postgres_url: str = DEFAULT_POSTGRES_URL,
+    prefix: str | None = None,
+    **extra_env: str,
 ) -> Iterator[Database]:
     """A migrated, empty database of its own: a fresh AMPARO_DATA_DIR for SQLite, or a fresh
-    ``amparo_bench_<random>`` PostgreSQL database, dropped afterwards. The secrets are
-    generated here and never written anywhere but the child processes' environment."""
+    ``<prefix><random>`` PostgreSQL database (``amparo_bench_`` unless ``prefix`` or
+    BENCH_POSTGRES_PREFIX says otherwise), dropped afterwards. The secrets are generated
+    here and never written anywhere but the child processes' environment."""
     workdir = Path(tempfile.mkdtemp(prefix="amparo-bench-"))
     env = {k: v for k, v in os.environ.items() if k not in _INHERITED_SECRETS}
     env.update(_fresh_secrets())
     env["AMPARO_DATA_DIR"] = str(workdir / "data")
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("AMPARO_SECURE_COOKIES", "false")
+    # The benchmarks drive the API and the SMS paths at hundreds of requests a second from
+    # 127.0.0.1: the per-address rate limits (issue 10) would measure the limiter instead.
+    env.setdefault("AMPARO_RATE_LIMITS", "false")
     env.update(extra_env)
     name = str(workdir / "data" / "amparo.sqlite3")
     admin = None
@@ -191,7 +204,10 @@ def isolated_database(
         import psycopg
 
         _check_loopback(postgres_url)
-        name = f"amparo_bench_{secrets.token_hex(4)}"
+        prefix = prefix or os.environ.get("BENCH_POSTGRES_PREFIX") or DEFAULT_POSTGRES_PREFIX
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", prefix):
+            raise SystemExit(f"not a usable database name prefix: {prefix!r}")
+        name = f"{prefix}{secrets.token_hex(4)}"
         admin = psycopg.connect(postgres_url, autocommit=True)
         admin.execute(f'CREATE DATABASE "{name}"')
         parts = urlsplit(postgres_url)
@@ -309,6 +325,24 @@ def fmt_seconds(value: float) -> str:
     if value < 1:
         return f"{value * 1000:.0f} ms"
     return f"{value:.2f} s"
+
+
+def write_json(path: str | None, payload: dict[str, Any]) -> None:
+    """The figures of a run, machine-readable, for ``bench/run_all.py`` (``--json PATH``).
+    NaN (no value measured) becomes null."""
+    if not path:
+        return
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return value
+
+    Path(path).write_text(json.dumps(clean(payload), indent=2) + "\n", encoding="utf-8")
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

@@ -29,6 +29,7 @@ from harness import (
     percentile,
     stop,
     table,
+    write_json,
 )
 
 COORDINATOR = "coordinator@bench.example"
@@ -204,9 +205,11 @@ def main() -> None:
         "--web-workers", type=int, default=0, help="gunicorn workers (default: the product's)"
     )
     parser.add_argument("--threads", type=int, default=0, help="threads per gunicorn worker")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH (JSON)")
     args = parser.parse_args()
 
-    print(f"intake benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {machine()}")
+    started, host = time.strftime("%Y-%m-%d %H:%M"), machine()
+    print(f"intake benchmark, {started}, {host}")
     with isolated_database(args.postgres, args.pg_url, AMPARO_BENCH_ENDPOINTS="true") as db:
         seed = db.shell(SEED, email=COORDINATOR)
         token = db.amparo("token", "create", "--user", COORDINATOR).strip().splitlines()[-1]
@@ -282,6 +285,35 @@ def main() -> None:
     print(
         f"reports/bare = {ratio:.2f}; budget >= 200 reports/s, p99 < 250 ms, ratio >= 0.25: "
         f"{'within' if ok else 'MISSES'} budget"
+    )
+    bare, reports = runs
+    write_json(
+        args.json,
+        {
+            "bench": "intake",
+            "database": "postgresql" if args.postgres else "sqlite",
+            "started": started,
+            "machine": host,
+            "params": {
+                "seconds": args.seconds,
+                "clients": args.clients,
+                "web_workers": args.web_workers or "default",
+                "threads": args.threads or "default",
+            },
+            "figures": {
+                "bare_per_s": bare["rate"],
+                "bare_p99_s": bare["p99"],
+                "bare_failed": bare["failed"],
+                "reports_per_s": reports["rate"],
+                "reports_p50_s": reports["p50"],
+                "reports_p99_s": reports["p99"],
+                "reports_max_s": reports["max"],
+                "reports_failed": reports["failed"],
+                "reports_to_bare": ratio,
+            },
+            "rows": counts,
+            "log_problems": dict(problems),
+        },
     )
 
 

@@ -36,6 +36,7 @@ from amparo.alerts.models import (
     WorkerHeartbeat,
 )
 from amparo.core import audit
+from amparo.core.logs import redact
 
 log = logging.getLogger("amparo.alerts.clock")
 
@@ -198,20 +199,32 @@ def attempt(message: OutboxMessage, template: str | None) -> Outcome:
             title = f"Amparo {message.alert.get_severity_display()}: {message.alert.code}"
     result = deliver(message, title=title, template=template)
     if not result.ok:
-        log.warning("message %s (%s) not delivered: %s", message.pk, message.channel, result.error)
+        # Apprise's reasons can name the recipient ('Sending email to "..." failed').
+        log.warning(
+            "message %s (%s) not delivered: %s", message.pk, message.channel, redact(result.error)
+        )
     return Outcome(message, result, timezone.now())
 
 
 def record(outcomes: list[Outcome]) -> None:
     """Record delivery outcomes. This must not fail on a busy database: a delivered
-    message left in "sending" would go out a second time when its lease ran out."""
+    message left in "sending" would go out a second time when its lease ran out.
+
+    A lost connection (the server restarted) is not retried inside a caller's
+    transaction (the worker's turn): that transaction went with it, no retry can
+    succeed, and the caller keeps the outcomes for its next turn; retrying only held
+    the clock loop for the ~50 s of retries. (Outside a transaction, the failed
+    ``atomic`` drops the connection and the retry opens a new one.)"""
     for retry in range(MARK_RETRIES):
         try:
             with transaction.atomic():
                 _record_now(outcomes)
             return
         except OperationalError:
-            if retry == MARK_RETRIES - 1:
+            lost = connection.in_atomic_block and (
+                connection.connection is None or not connection.is_usable()
+            )
+            if lost or retry == MARK_RETRIES - 1:
                 raise
             time.sleep(MARK_RETRY_SECONDS * (retry + 1))
 

@@ -26,7 +26,7 @@ from amparo.people.access import OrgContext
 router = Router(tags=["crisis"])
 
 
-class CaseIn(Schema):
+class CrisisCaseIn(Schema):
     organisation: str = Field(..., description="the organisation's short name (slug)")
     kind: str = Field(..., description=", ".join(CrisisKind.values))
     title: str = Field("", max_length=500)
@@ -49,7 +49,7 @@ class Error(Schema):
     detail: Any
 
 
-class CaseOut(Schema):
+class CrisisCaseOut(Schema):
     id: UUID
     organisation: str
     kind: str
@@ -133,7 +133,7 @@ def _find(request: HttpRequest, case_id: UUID) -> tuple[OrgContext, CrisisCase]:
     not_found()
 
 
-@router.get("/cases", response={200: list[CaseOut], 404: Error})
+@router.get("/cases", response={200: list[CrisisCaseOut], 404: Error})
 def list_cases(
     request: HttpRequest, organisation: str, state: str = "", limit: int = 100
 ) -> list[CrisisCase]:
@@ -144,8 +144,8 @@ def list_cases(
     return list(cases[: max(1, min(limit, 500))])
 
 
-@router.post("/cases", response={201: CaseOut, 404: Error, 422: Error})
-def open_case(request: HttpRequest, payload: CaseIn) -> WithStatus[CrisisCase]:
+@router.post("/cases", response={201: CrisisCaseOut, 404: Error, 422: Error})
+def open_case(request: HttpRequest, payload: CrisisCaseIn) -> WithStatus[CrisisCase]:
     ctx = _ctx(request, payload.organisation)
     access.require_manager(ctx)
     alert = None
@@ -168,7 +168,7 @@ def open_case(request: HttpRequest, payload: CaseIn) -> WithStatus[CrisisCase]:
     return WithStatus(201, case)
 
 
-@router.get("/cases/{case_id}", response={200: CaseOut, 404: Error})
+@router.get("/cases/{case_id}", response={200: CrisisCaseOut, 404: Error})
 def get_case(request: HttpRequest, case_id: UUID) -> CrisisCase:
     return _find(request, case_id)[1]
 

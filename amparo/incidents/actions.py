@@ -555,3 +555,70 @@ def plan_for(actor: Any, person: Person) -> SecurityPlan:
     )
     audit.record(actor, "security_plan.created", plan)
     return plan
+
+
+# Evidence that arrives after the report
+
+
+@dataclass
+class EvidenceAdded:
+    """What ``add_evidence`` did: the files stored, and the ones refused (name, why)."""
+
+    files: list[EvidenceFile] = field(default_factory=list)
+    refused_files: list[tuple[str, str]] = field(default_factory=list)
+
+
+def add_evidence(
+    actor: Any, report: ThreatReport, evidence: Sequence[vault.StagedEvidence]
+) -> EvidenceAdded:
+    """Files for a report already filed: the later parts of an OpenRosa submission that a
+    phone split across several POSTs (issue 9, point 5; DESIGN.md section 8), filed at
+    its first part so that its alert is raised at once. In one transaction the files go
+    into the vault on the same report, each with its intake custody event, the report's
+    incident fact counts its evidence, and ``threat.evidence_added`` is audited (no
+    content: receipt, counts). A file the report already holds (the same SHA-256) is not
+    stored again, so a part sent twice adds nothing. Refused files are named in the
+    answer; if anything fails, every staged blob is removed."""
+    accepted = [e for e in evidence if not e.refused]
+    stored: list[vault.StagedEvidence] = []
+    try:
+        with transaction.atomic():
+            locked = (
+                ThreatReport.objects.select_for_update()
+                .select_related("organisation")
+                .get(pk=report.pk)
+            )
+            held = set(EvidenceFile.objects.filter(report=locked).values_list("sha256", flat=True))
+            for staged in accepted:
+                if staged.sha256 not in held:
+                    held.add(staged.sha256)
+                    stored.append(staged)
+            files: list[EvidenceFile] = []
+            if stored:
+                user = actor if isinstance(actor, User) else None
+                _store_evidence(locked, stored, user, timezone.now())
+                project_report(locked, has_evidence=True)
+                audit.record(
+                    actor,
+                    "threat.evidence_added",
+                    locked,
+                    details={
+                        "receipt": locked.receipt,
+                        "evidence": len(stored),
+                        "refused": len(evidence) - len(accepted),
+                    },
+                )
+                files = list(EvidenceFile.objects.filter(pk__in=[s.evidence_id for s in stored]))
+                # Final names now; if the commit fails, the except below removes them.
+                for staged in stored:
+                    staged.commit()
+    except BaseException:
+        for staged in evidence:
+            staged.discard()
+        raise
+    # Files the report already held: their second copies are dropped.
+    kept = {s.evidence_id for s in stored}
+    for staged in accepted:
+        if staged.evidence_id not in kept:
+            staged.discard()
+    return EvidenceAdded(files, [(e.name, e.refused) for e in evidence if e.refused])

@@ -14,12 +14,13 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status as WithStatus
 
+from amparo.core import ratelimit
 from amparo.core.access import not_found
 from amparo.incidents import access, actions, vault
 from amparo.incidents.checklist import BY_CODE
@@ -370,13 +371,19 @@ def report_threat(request: HttpRequest, payload: ThreatIn) -> WithStatus[dict[st
 
 
 @public_router.post(
-    "/{org_slug}", auth=None, response={201: PublicReceiptOut, 404: Error, 413: Error, 422: Error}
+    "/{org_slug}",
+    auth=None,
+    response={201: PublicReceiptOut, 404: Error, 413: Error, 422: Error, 429: Error},
 )
 def report_anonymously(
     request: HttpRequest, org_slug: str, payload: ThreatFields
-) -> WithStatus[dict[str, Any]]:
+) -> WithStatus[dict[str, Any]] | HttpResponse:
     """Report a threat without an account. The answer holds no id: the receipt code is
-    the only way back to the report, and it reveals the status only."""
+    the only way back to the report, and it reveals the status only. Limited per client
+    address, together with the web form (429 with Retry-After)."""
+    wait = ratelimit.seconds_to_wait(request, ratelimit.ANONYMOUS_REPORTS)
+    if wait is not None:
+        return ratelimit.refuse_json(request, wait)
     organisation = Organisation.objects.filter(slug=org_slug).first()
     if organisation is None:
         not_found()

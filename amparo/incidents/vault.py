@@ -14,12 +14,18 @@ Uploads are written by ``VaultUploadHandler`` while the request body streams in:
 with SHA-256, checks the size limit and the content type (from the bytes, not from the
 name or the browser's word), and writes sealed chunks to ``<id>.part``; the report action
 renames the blob when the report commits (``commit``) or removes it (``discard``).
+
+When the store itself fails (no space left, read-only, gone) while a file arrives, the file
+is refused like any other, with a reason the person can read, and what was written of it
+is removed: the report goes on without it and the receipt says so (issue 10, point 2).
+The error goes to the log for the operator.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import secrets
 import struct
@@ -38,9 +44,16 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+log = logging.getLogger("amparo.incidents.vault")
+
 MAGIC = b"AMPV1\n"
 CHUNK = 64 * 1024
 SNIFF_BYTES = 8 * 1024
+# Files kept per request from the web form, as the API's schema allows (incidents.api);
+# later ones are refused by name and never written. Each is at most
+# AMPARO_EVIDENCE_MAX_BYTES, so one request stages at most this many times that.
+MAX_FILES = 20
+NAME_LENGTH = 200
 
 # Reference, Section 1, Step 2: "any recordings, photos, or screenshots available"; the
 # report form also takes video and PDF. Judged from the content, never from the name.
@@ -78,8 +91,91 @@ ALLOWED_TYPES = frozenset(
 )
 
 
+# The file name extensions each accepted type may carry. A download whose name ends
+# otherwise gets the type's own extension added (``download_name``).
+EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg", ".jfif"),
+    "image/png": (".png",),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "image/heic": (".heic",),
+    "image/heif": (".heif", ".heic"),
+    "image/bmp": (".bmp",),
+    "audio/mpeg": (".mp3",),
+    "audio/mp4": (".m4a", ".mp4", ".aac"),
+    "audio/x-m4a": (".m4a",),
+    "audio/aac": (".aac",),
+    "audio/ogg": (".ogg", ".oga", ".opus"),
+    "audio/opus": (".opus", ".ogg"),
+    "audio/wav": (".wav",),
+    "audio/x-wav": (".wav",),
+    "audio/wave": (".wav",),
+    "audio/amr": (".amr",),
+    "audio/3gpp": (".3gp", ".3ga"),
+    "audio/webm": (".webm", ".weba"),
+    "audio/flac": (".flac",),
+    "video/mp4": (".mp4", ".m4v"),
+    "video/quicktime": (".mov", ".qt"),
+    "video/3gpp": (".3gp",),
+    "video/webm": (".webm",),
+    "video/x-matroska": (".mkv",),
+    "video/ogg": (".ogv", ".ogg"),
+    "application/ogg": (".ogg", ".opus", ".oga", ".ogv"),
+    "application/pdf": (".pdf",),
+}
+
+
+def safe_name(name: str) -> str:
+    """The name a file is kept under (sealed, never a path): its last component after
+    ``/`` or ``\\`` (a browser on Windows may send the whole path), without control
+    characters, at most NAME_LENGTH characters with its extension kept; "file" when
+    nothing is left, or only dots."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    if not name.strip("."):
+        return "file"
+    if len(name) > NAME_LENGTH:
+        stem, dot, extension = name.rpartition(".")
+        if dot and stem and len(extension) <= 16:
+            name = stem[: NAME_LENGTH - len(extension) - 1] + "." + extension
+        else:
+            name = name[:NAME_LENGTH]
+    return name
+
+
+def download_name(name: str, content_type: str) -> str:
+    """The name to hand a download under: the kept name, with the extension of the type
+    the bytes were judged to be added when the name claims another (``report.html`` that
+    is a JPEG becomes ``report.html.jpg``), so that opening the saved file cannot run it
+    as a page or a program."""
+    name = safe_name(name)
+    allowed = EXTENSIONS.get(content_type)
+    if not allowed:
+        return name
+    if "." in name and "." + name.rsplit(".", 1)[-1].lower() in allowed:
+        return name
+    return name + allowed[0]
+
+
 class VaultError(Exception):
     """A blob that does not open: altered, truncated, or under another key."""
+
+
+def store_failure() -> str:
+    """Why a file was not kept when the evidence store failed under it."""
+    return _(
+        "the server could not store it: its evidence storage is full or cannot be written "
+        "to. Your report was kept without it; send the file again later"
+    )
+
+
+def remove_quietly(path: Path) -> None:
+    """Remove a staged or orphaned blob; a store that refuses even that (read-only) is
+    logged, not raised: cleaning up must not hide the answer or the first error."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.error("evidence store: could not remove %s (%s)", path, exc.strerror or exc)
 
 
 def evidence_dir() -> Path:
@@ -117,7 +213,11 @@ class BlobWriter:
         self._buffer = bytearray()
         self._index = 0
         self._out: BinaryIO | None = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-        self._out.write(MAGIC)
+        try:
+            self._out.write(MAGIC)
+        except OSError:
+            self.abort()
+            raise
 
     def write(self, data: bytes) -> None:
         self._buffer += data
@@ -138,9 +238,12 @@ class BlobWriter:
 
     def abort(self) -> None:
         if self._out is not None:
-            self._out.close()
-            self._out = None
-        self.path.unlink(missing_ok=True)
+            out, self._out = self._out, None
+            try:
+                out.close()  # closes the file even when flushing its buffer fails
+            except OSError:
+                pass
+        remove_quietly(self.path)
 
     def _seal(self, chunk: bytes, last: bool) -> None:
         assert self._out is not None
@@ -273,8 +376,8 @@ class StagedEvidence:
             os.close(directory)
 
     def discard(self) -> None:
-        blob_path(self.organisation_id, self.evidence_id, part=True).unlink(missing_ok=True)
-        blob_path(self.organisation_id, self.evidence_id).unlink(missing_ok=True)
+        remove_quietly(blob_path(self.organisation_id, self.evidence_id, part=True))
+        remove_quietly(blob_path(self.organisation_id, self.evidence_id))
 
 
 class StagedUpload(UploadedFile):
@@ -300,13 +403,15 @@ class Stager:
     """Hash, size-check, sniff and seal a file as its bytes arrive."""
 
     def __init__(self, organisation_id: Any, name: str, max_bytes: int | None = None) -> None:
-        self.staged = StagedEvidence(organisation_id, os.path.basename(name)[:200] or "file")
+        self.staged = StagedEvidence(organisation_id, safe_name(name))
         self.max_bytes = settings.AMPARO_EVIDENCE_MAX_BYTES if max_bytes is None else max_bytes
         self._hash = hashlib.sha256()
         self._head = bytearray()
-        self._writer: BlobWriter | None = BlobWriter(
-            organisation_id, self.staged.evidence_id, self.staged.key
-        )
+        self._writer: BlobWriter | None = None
+        try:
+            self._writer = BlobWriter(organisation_id, self.staged.evidence_id, self.staged.key)
+        except OSError as exc:
+            self._store_failed(exc)
 
     def feed(self, data: bytes) -> None:
         staged = self.staged
@@ -326,7 +431,10 @@ class Stager:
                 return
         self._hash.update(data)
         assert self._writer is not None
-        self._writer.write(data)
+        try:
+            self._writer.write(data)
+        except OSError as exc:
+            self._store_failed(exc)
 
     def finish(self) -> StagedEvidence:
         staged = self.staged
@@ -336,7 +444,11 @@ class Stager:
             self._refuse(_("it is empty"))
         if not staged.refused:
             assert self._writer is not None
-            self._writer.close()
+            try:
+                self._writer.close()
+            except OSError as exc:
+                self._store_failed(exc)
+                return staged
             staged.sha256 = self._hash.hexdigest()
         return staged
 
@@ -348,6 +460,16 @@ class Stager:
             return False
         self.staged.content_type = content_type
         return True
+
+    def _store_failed(self, exc: OSError) -> None:
+        """The store failed (ENOSPC, EFBIG, EROFS, EACCES...): the file is refused and what
+        was written of it removed; the operator finds why in the log."""
+        log.error(
+            "evidence store: could not write a file of organisation %s (%s); it was refused",
+            self.staged.organisation_id,
+            f"{exc.strerror or exc} [errno {exc.errno}]",
+        )
+        self._refuse(store_failure())
 
     def _refuse(self, reason: str) -> None:
         self.staged.refused = reason
@@ -370,6 +492,10 @@ class VaultUploadHandler(FileUploadHandler):
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
         self.stager = Stager(self.organisation_id, self.file_name or "file")
+        if sum(1 for s in self.staged if s.refused != "empty") >= MAX_FILES:
+            # Refused at once, its bytes dropped as they come: one request cannot fill
+            # the disk.
+            self.stager._refuse(_("a report takes at most %(count)s files") % {"count": MAX_FILES})
         # Known from the start, so a request cut off mid-file still has it removed.
         self.staged.append(self.stager.staged)
 

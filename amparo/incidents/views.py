@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from amparo.core import ratelimit
 from amparo.core.models import AuditEntry
 from amparo.incidents import access, actions, checklist, classify, vault
 from amparo.incidents.forms import (
@@ -81,9 +82,8 @@ def _drop_unsaved(handler: vault.VaultUploadHandler | None) -> None:
     if handler is None:
         return
     for staged in handler.staged:
-        vault.blob_path(staged.organisation_id, staged.evidence_id, part=True).unlink(
-            missing_ok=True
-        )
+        # Quietly: a store that went read-only must not turn the answer into an error.
+        vault.remove_quietly(vault.blob_path(staged.organisation_id, staged.evidence_id, part=True))
 
 
 def _staged_evidence(request: HttpRequest) -> list[vault.StagedEvidence]:
@@ -222,6 +222,7 @@ def _anonymous_report(request: HttpRequest, organisation: Organisation) -> HttpR
 
 
 @csrf_exempt
+@ratelimit.rate_limited(ratelimit.ANONYMOUS_REPORTS, ratelimit.refuse_page)
 def anonymous_report(request: HttpRequest, slug: str) -> HttpResponse:
     """DESIGN.md section 7, "Anonymous reporting": no account, no IP address stored, a
     receipt code to follow up. The organisation publishes this address itself, so its
@@ -495,7 +496,12 @@ def evidence_download(
         actions.read_evidence(request.user, evidence, "download"),
         content_type=evidence.content_type or "application/octet-stream",
     )
-    response["Content-Disposition"] = content_disposition_header(True, evidence.name) or ""
+    # The name gets the extension of the type the bytes were judged to be, so a file that
+    # claims to be a page or a program does not open as one once saved (issue 10).
+    name = vault.download_name(evidence.name, evidence.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, name) or ""
     response["Content-Length"] = str(evidence.size)
     response["X-Content-Type-Options"] = "nosniff"
+    # Should a browser render it after all, it runs no script and reaches nothing.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -12,7 +12,9 @@ Who sees what on the map, in exports and in imports:
   hotspots they mapped, a coordinator any. Every other member sees each hotspot as its
   kind, date, confidence and source at its grid cell's centre: the community learns where
   the pressures are, while the exact camp or route a monitor walked (which can point to
-  the monitor) and the notes stay with the mappers.
+  the monitor) and the notes stay with the mappers. A hotspot's photos (which can carry
+  a GPS position in their metadata) are for the same mappers; a photo is added by whoever
+  may change the hotspot.
 - Imports: the coordinator only (an import writes identity data of victims).
 """
 
@@ -23,7 +25,14 @@ from typing import Any
 from django.db.models import QuerySet
 
 from amparo.core.access import not_found
-from amparo.monitoring.models import Hotspot, ImportJob, ImportPreset, Incident
+from amparo.monitoring.models import (
+    Hotspot,
+    HotspotPhoto,
+    ImportJob,
+    ImportPreset,
+    Incident,
+    IncidentTally,
+)
 from amparo.people.access import OrgContext, _uuid
 from amparo.people.models import Role
 
@@ -55,6 +64,11 @@ def smallest_count_shown(ctx: OrgContext) -> int:
 def incidents_visible_to(ctx: OrgContext) -> QuerySet[Incident]:
     """The organisation's incidents; how precisely depends on sees_precise_incidents."""
     return Incident.objects.filter(organisation=ctx.organisation)
+
+
+def tallies_visible_to(ctx: OrgContext) -> QuerySet[IncidentTally]:
+    """The organisation's incident tallies (counts only; monitoring.tallies)."""
+    return IncidentTally.objects.filter(organisation=ctx.organisation)
 
 
 # Hotspots
@@ -92,6 +106,30 @@ def access_hotspot_to_change(ctx: OrgContext, hotspot_id: Any) -> Hotspot:
     if hotspot.mapped_by_id != ctx.user.pk:
         not_found()
     return hotspot
+
+
+def hotspot_photos_visible_to(ctx: OrgContext) -> QuerySet[HotspotPhoto]:
+    """Photos of the hotspots one sees precisely (none for anyone else)."""
+    if not sees_precise_hotspots(ctx):
+        return HotspotPhoto.objects.none()
+    return HotspotPhoto.objects.filter(
+        organisation=ctx.organisation, hotspot__archived_at__isnull=True
+    )
+
+
+def access_hotspot_photo_by_id(ctx: OrgContext, hotspot_id: Any, photo_id: Any) -> HotspotPhoto:
+    photo = HotspotPhoto.objects.select_related("hotspot").filter(pk=_uuid(photo_id)).first()
+    if photo is None:
+        not_found()
+    if photo.hotspot_id != _uuid(hotspot_id):
+        not_found()
+    if photo.organisation_id != ctx.organisation.pk:
+        not_found()
+    if photo.hotspot.archived_at is not None:
+        not_found()
+    if not sees_precise_hotspots(ctx):
+        not_found()
+    return photo
 
 
 # Imports

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from amparo.incidents.models import EvidenceFile, IllicitActivity, ThreatReport
-from amparo.monitoring import grid
+from amparo.monitoring import grid, tallies
 from amparo.monitoring.models import ActorType, Incident, IncidentKind, IncidentOrigin, month_of
 
 # Reference, Section 1, Step 1: the illicit activities the source may be linked to.
@@ -94,13 +94,14 @@ def _values(report: ThreatReport, has_evidence: bool) -> dict[str, Any]:
 def project_report(
     report: ThreatReport, *, has_evidence: bool | None = None, new: bool = False
 ) -> Incident:
-    """Create or update the report's fact. ``has_evidence`` spares a query when the
-    caller knows it; ``new`` (the report was just inserted) spares the look-up, so filing
-    a report costs one more insert and nothing else."""
+    """Create or update the report's fact, and its tallies (monitoring.tallies).
+    ``has_evidence`` spares a query when the caller knows it; ``new`` (the report was just
+    inserted) spares the look-up, so filing a report costs one insert and one upsert."""
     if has_evidence is None:
         has_evidence = EvidenceFile.objects.filter(report=report).exists()
     values = _values(report, has_evidence)
     fact = None if new else Incident.objects.filter(report=report).first()
+    changes = tallies.Changes()
     if fact is None:
         fact = Incident(
             organisation_id=report.organisation_id,
@@ -109,10 +110,15 @@ def project_report(
             **values,
         )
         fact.save(force_insert=True)
+        changes.count(tallies.values_of(fact))
+        changes.save()
         return fact
+    before = tallies.values_of(fact)
     for name, value in values.items():
         setattr(fact, name, value)
     fact.save(update_fields=[*PROJECTED, "updated_at"])
+    changes.move(before, tallies.values_of(fact))
+    changes.save()
     return fact
 
 
@@ -125,4 +131,6 @@ def project_all(batch: int = 500) -> int:
     for report in reports.iterator(chunk_size=batch):
         project_report(report, has_evidence=report.pk in with_evidence)
         done += 1
+    # Facts deleted around the application would have left their counts behind.
+    tallies.rebuild()
     return done

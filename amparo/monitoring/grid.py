@@ -6,6 +6,7 @@ only as its cell's id and the cell's centre."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -70,5 +71,8 @@ def parse(cell_id: str) -> Cell:
     return Cell(int(row), int(col))
 
 
+@functools.lru_cache(maxsize=100_000)
 def centre_of(cell_id: str) -> tuple[float, float]:
+    """The centre of a cell id (cached: the map and the public report ask for the same
+    few thousand cells over and over)."""
     return parse(cell_id).centre

@@ -3,6 +3,9 @@
 Reference, Strategy 4, line 1: community-based risk monitoring, with communities mapping
 where illegal mining camps, logging routes, clandestine airstrips, land trafficking and
 coca cultivation are. Focal points and coordinators map them (monitoring.access).
+A hotspot may have photos (``HotspotPhoto``): from the phone's observation form
+(OpenRosa, issue 9) or added on its page, kept in the evidence vault (incidents.vault)
+as evidence files are, and every download audited.
 
 Every write is an action here: it validates, saves, and audits in one transaction. The
 geometry is a GeoJSON Point, LineString or Polygon (CRS84: longitude, latitude), sealed
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,9 +27,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from amparo.core import audit
+from amparo.incidents import vault
 from amparo.monitoring import grid
-from amparo.monitoring.models import Confidence, Hotspot, HotspotKind, HotspotSource
-from amparo.people.models import Organisation
+from amparo.monitoring.models import (
+    Confidence,
+    Hotspot,
+    HotspotKind,
+    HotspotPhoto,
+    HotspotSource,
+)
+from amparo.people.models import Organisation, User
 
 GEOMETRY_TYPES = ("Point", "LineString", "Polygon")
 MAX_POSITIONS = 5000
@@ -214,3 +226,101 @@ def archive_hotspot(actor: Any, hotspot: Hotspot) -> Hotspot:
             locked.save(update_fields=["archived_at", "updated_at"])
             audit.record(actor, "monitoring.hotspot_archived", locked)
     return locked
+
+
+# Photos
+
+
+@dataclass
+class PhotosAdded:
+    """What ``add_photos`` did: the photos stored, and the ones refused (name, why)."""
+
+    photos: list[HotspotPhoto] = field(default_factory=list)
+    refused_files: list[tuple[str, str]] = field(default_factory=list)
+
+
+def add_photos(actor: Any, hotspot: Hotspot, photos: Sequence[vault.StagedEvidence]) -> PhotosAdded:
+    """Photos of a hotspot, staged by the vault while the request streamed in (hashed,
+    size-checked, typed from their bytes, sealed under their own keys), kept in one
+    transaction and audited as ``monitoring.hotspot_photos_added`` (ids and hashes, no
+    name). Only images are kept; a photo the hotspot already has (the same SHA-256, a
+    phone's part sent again) is not stored twice. Refused files are named in the
+    answer; if anything fails, every staged blob is removed."""
+    for staged in photos:
+        if not staged.refused and not staged.content_type.startswith("image/"):
+            staged.refused = _("it is not a photo")
+            staged.discard()
+    accepted = [p for p in photos if not p.refused]
+    stored: list[vault.StagedEvidence] = []
+    try:
+        with transaction.atomic():
+            locked = Hotspot.objects.select_for_update().get(pk=hotspot.pk)
+            if locked.archived_at is not None:
+                raise ValidationError(_("This hotspot is archived."))
+            held = set(HotspotPhoto.objects.filter(hotspot=locked).values_list("sha256", flat=True))
+            for staged in accepted:
+                if staged.sha256 not in held:
+                    held.add(staged.sha256)
+                    stored.append(staged)
+            rows: list[HotspotPhoto] = []
+            if stored:
+                now = timezone.now()
+                user = actor if isinstance(actor, User) else None
+                rows = [
+                    HotspotPhoto(
+                        id=s.evidence_id,
+                        organisation_id=locked.organisation_id,
+                        hotspot=locked,
+                        name=s.name,
+                        content_type=s.content_type,
+                        size=s.size,
+                        sha256=s.sha256,
+                        file_key=vault.encode_key(s.key),
+                        uploaded_at=now,
+                        uploaded_by=user,
+                    )
+                    for s in stored
+                ]
+                HotspotPhoto.objects.bulk_create(rows)
+                audit.record(
+                    actor,
+                    "monitoring.hotspot_photos_added",
+                    locked,
+                    details={
+                        "photos": [
+                            {"id": str(s.evidence_id), "sha256": s.sha256, "size": s.size}
+                            for s in stored
+                        ],
+                        "refused": len(photos) - len(accepted),
+                    },
+                )
+                # Final names now; if the commit fails, the except below removes them.
+                for staged in stored:
+                    staged.commit()
+    except BaseException:
+        for staged in photos:
+            staged.discard()
+        raise
+    kept = {s.evidence_id for s in stored}
+    for staged in accepted:
+        if staged.evidence_id not in kept:
+            staged.discard()
+    return PhotosAdded(rows, [(p.name, p.refused) for p in photos if p.refused])
+
+
+def read_photo(actor: Any, photo: HotspotPhoto) -> Iterator[bytes]:
+    """The plaintext of a photo, chunk by chunk, after the audit log records who took
+    it (as incidents.actions.read_evidence records a download of evidence). Raises
+    incidents.vault.VaultError while streaming if the blob was altered."""
+    with transaction.atomic():
+        audit.record(
+            actor,
+            "monitoring.hotspot_photo_downloaded",
+            photo,
+            details={"hotspot": str(photo.hotspot_id), "sha256": photo.sha256},
+        )
+    return vault.read_blob(
+        vault.blob_path(photo.organisation_id, photo.pk),
+        photo.pk,
+        vault.decode_key(photo.file_key),
+    )

@@ -42,7 +42,7 @@ from django_tasks import task
 
 from amparo.core import audit
 from amparo.incidents.models import Level
-from amparo.monitoring import countries, grid
+from amparo.monitoring import countries, grid, tallies
 from amparo.monitoring.models import (
     ActorType,
     ImportJob,
@@ -408,24 +408,28 @@ def _save_batch(job: ImportJob, batch: list[_Converted]) -> int:
         )
     }
     new = []
+    changes = tallies.Changes()  # the batch's tallies, written by one statement
     for item in batch:
         incident = existing.get(item.external_id) if item.external_id else None
         if incident is None:
-            new.append(
-                Incident(
-                    organisation_id=job.organisation_id,
-                    origin=IncidentOrigin.IMPORT,
-                    import_job=job,
-                    external_id=item.external_id,
-                    **item.fields,
-                )
+            incident = Incident(
+                organisation_id=job.organisation_id,
+                origin=IncidentOrigin.IMPORT,
+                import_job=job,
+                external_id=item.external_id,
+                **item.fields,
             )
+            new.append(incident)
+            changes.count(tallies.values_of(incident))
             continue
+        before = tallies.values_of(incident)
         for name, value in item.fields.items():
             setattr(incident, name, value)
         incident.import_job = job
         incident.save()
+        changes.move(before, tallies.values_of(incident))
     Incident.objects.bulk_create(new)
+    changes.save()
     return len(batch)
 
 

@@ -18,6 +18,11 @@ urlpatterns = [
     path(h + "new/", map_views.hotspot_new, name="map-hotspot-new"),
     path(h + "<str:hotspot_id>/edit/", map_views.hotspot_edit, name="map-hotspot-edit"),
     path(h + "<str:hotspot_id>/archive/", map_views.hotspot_archive, name="map-hotspot-archive"),
+    path(
+        h + "<str:hotspot_id>/photos/<str:photo_id>/",
+        map_views.hotspot_photo,
+        name="map-hotspot-photo",
+    ),
     path(i, import_views.import_list, name="monitoring-imports"),
     path(i + "<str:job_id>/", import_views.import_progress, name="monitoring-import"),
     path(

@@ -10,11 +10,19 @@ sends a precise point to anyone but a coordinator: for everyone else the databas
 counts incidents per 10 km grid cell (one GROUP BY, fast on a million rows) and each cell
 is sent as its centre with the count. Coordinators get the precise points a page at a
 time (``page``), newest first.
+
+A hotspot's photos stream into the evidence vault while the request body arrives
+(incidents.vault), so the hotspot form installs the vault's upload handler before
+anything reads the body: it is ``csrf_exempt`` outside and ``csrf_protect`` inside,
+Django's documented pattern, as the threat report form is. A photo is downloaded through
+monitoring.access and monitoring.hotspots.read_photo, which audits the download.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,16 +30,19 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Count, QuerySet, Sum
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from amparo.core.middleware import CONTENT_SECURITY_POLICY
+from amparo.incidents import vault
 from amparo.incidents.models import Level
 from amparo.monitoring import access, grid, hotspots, layers
 from amparo.monitoring.models import (
@@ -183,20 +194,42 @@ def map_page(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
 @org_view
 def incidents_geojson(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
     filters = MapFilterForm(request.GET).values()
-    incidents = filter_incidents(access.incidents_visible_to(ctx), filters).exclude(cell="")
     if access.sees_precise_incidents(ctx):
+        incidents = filter_incidents(access.incidents_visible_to(ctx), filters).exclude(cell="")
         return _precise_incidents(request, incidents)
-    return _incidents_by_cell(incidents, access.smallest_count_shown(ctx))
+    return _incidents_by_cell(counts_by_cell(ctx, filters), access.smallest_count_shown(ctx))
 
 
-def _incidents_by_cell(incidents: QuerySet[Incident], smallest: int) -> HttpResponse:
-    rows = (
-        incidents.order_by()
-        .values("cell")
-        .annotate(count=Count("*"))
-        .filter(count__gte=smallest)
-        .values_list("cell", "count")
+def whole_years(filters: dict[str, Any]) -> bool:
+    """Filters the yearly tallies answer: no kind or level, and dates (if any) that
+    begin and end whole years."""
+    if "kind" in filters or "level" in filters:
+        return False
+    start, end = filters.get("start"), filters.get("end")
+    return (start is None or (start.month, start.day) == (1, 1)) and (
+        end is None or (end.month, end.day) == (12, 31)
     )
+
+
+def counts_by_cell(ctx: OrgContext, filters: dict[str, Any]) -> QuerySet[Any]:
+    """(cell, count) of the incidents the filters select. Without a kind, a level or a
+    date inside a year, the yearly tallies (monitoring.tallies, grain "cy") answer: a few
+    thousand rows per year instead of every fact."""
+    if whole_years(filters):
+        rows = access.tallies_visible_to(ctx).filter(grain="cy")
+        if filters.get("start"):
+            rows = rows.filter(period__gte=filters["start"])
+        if filters.get("end"):
+            rows = rows.filter(period__lte=filters["end"])
+        return rows.order_by().values("cell").annotate(count=Sum("n")).values_list("cell", "count")
+    incidents = filter_incidents(access.incidents_visible_to(ctx), filters).exclude(cell="")
+    return (
+        incidents.order_by().values("cell").annotate(count=Count("*")).values_list("cell", "count")
+    )
+
+
+def _incidents_by_cell(rows: QuerySet[Any], smallest: int) -> HttpResponse:
+    rows = rows.filter(count__gte=smallest)
     features = []
     for cell_id, count in rows:
         lat, lon = grid.centre_of(cell_id)
@@ -223,6 +256,8 @@ def _precise_incidents(request: HttpRequest, incidents: QuerySet[Incident]) -> H
     )
     more = len(rows) > PAGE_SIZE
     features = []
+    # Translated once, not per incident (get_kind_display translates each time).
+    kind_labels = {code: str(label) for code, label in IncidentKind.choices}
     for incident in rows[:PAGE_SIZE]:
         location = incident.location
         if location:
@@ -236,7 +271,7 @@ def _precise_incidents(request: HttpRequest, incidents: QuerySet[Incident]) -> H
                 "geometry": _point(lat, lon),
                 "properties": {
                     "kind": incident.kind,
-                    "kind_label": str(incident.get_kind_display()),
+                    "kind_label": kind_labels.get(incident.kind, incident.kind),
                     "level": incident.level,
                     "date": incident.occurred_on.isoformat(),
                     "victims": incident.victims,
@@ -349,6 +384,11 @@ class HotspotForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    photo = forms.FileField(
+        label=gettext_lazy("Photo (encrypted)"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/*"}),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -393,6 +433,50 @@ def _hotspot_fields(form: HotspotForm) -> dict[str, Any]:
     }
 
 
+def with_photo_uploads(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Stream a posted photo into the vault (incidents.vault.VaultUploadHandler) as the
+    body arrives; CSRF is checked after the handler is installed. Whatever the view did
+    not keep is removed from the vault's staging area."""
+    protected = csrf_protect(view)
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, ctx: OrgContext, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            return protected(request, ctx, *args, **kwargs)
+        handler = vault.VaultUploadHandler(request, ctx.organisation.pk)
+        request.upload_handlers = [handler]
+        try:
+            return protected(request, ctx, *args, **kwargs)
+        finally:
+            for staged in handler.staged:
+                vault.blob_path(staged.organisation_id, staged.evidence_id, part=True).unlink(
+                    missing_ok=True
+                )
+
+    return wrapper
+
+
+def _add_photo(request: HttpRequest, hotspot: Hotspot) -> None:
+    """The form's photo, if one was chosen, to the hotspot; refused ones are named."""
+    staged = [f.staged for f in request.FILES.getlist("photo") if isinstance(f, vault.StagedUpload)]
+    if not staged:
+        return
+    added = hotspots.add_photos(request.user, hotspot, staged)
+    for name, why in added.refused_files:
+        messages.warning(request, _("Not kept: %(files)s.") % {"files": f"{name} ({why})"})
+
+
+def _photo_rows(ctx: OrgContext, photos: Any) -> list[dict[str, Any]]:
+    slug = ctx.organisation.slug
+    return [
+        {
+            "photo": photo,
+            "url": reverse("map-hotspot-photo", args=[slug, photo.hotspot_id, photo.pk]),
+        }
+        for photo in photos
+    ]
+
+
 def _errors_onto(form: forms.Form, exc: ValidationError) -> None:
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc)
@@ -408,21 +492,37 @@ def hotspot_list(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
         (hotspot, _may_change(ctx, hotspot))
         for hotspot in access.hotspots_visible_to(ctx).select_related("mapped_by")[:500]
     ]
-    return render(request, "monitoring/hotspot_list.html", {"ctx": ctx, "rows": rows})
+    photos = access.hotspot_photos_visible_to(ctx).filter(hotspot__in=[h for h, _m in rows])
+    return render(
+        request,
+        "monitoring/hotspot_list.html",
+        {
+            "ctx": ctx,
+            "rows": rows,
+            "photos": _photo_rows(
+                ctx, photos.select_related("hotspot").order_by("-hotspot__observed_on")
+            ),
+        },
+    )
 
 
+@csrf_exempt
 @org_view
+@with_photo_uploads
 def hotspot_new(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
     access.require_mapper(ctx)
-    form = HotspotForm(request.POST or None, initial={"observed_on": timezone.localdate()})
+    form = HotspotForm(
+        request.POST or None, request.FILES or None, initial={"observed_on": timezone.localdate()}
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            hotspots.add_hotspot(
+            hotspot = hotspots.add_hotspot(
                 request.user, ctx.organisation, mapped_by=request.user, **_hotspot_fields(form)
             )
         except ValidationError as exc:
             _errors_onto(form, exc)
         else:
+            _add_photo(request, hotspot)
             messages.success(request, _("Hotspot mapped."))
             return redirect("map-hotspot-list", ctx.organisation.slug)
     return render(
@@ -432,23 +532,53 @@ def hotspot_new(request: HttpRequest, ctx: OrgContext) -> HttpResponse:
     )
 
 
+@csrf_exempt
 @org_view
+@with_photo_uploads
 def hotspot_edit(request: HttpRequest, ctx: OrgContext, hotspot_id: str) -> HttpResponse:
     hotspot = access.access_hotspot_to_change(ctx, hotspot_id)
-    form = HotspotForm(request.POST or None, initial=HotspotForm.initial_of(hotspot))
+    form = HotspotForm(
+        request.POST or None, request.FILES or None, initial=HotspotForm.initial_of(hotspot)
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            hotspots.change_hotspot(request.user, hotspot, **_hotspot_fields(form))
+            hotspot = hotspots.change_hotspot(request.user, hotspot, **_hotspot_fields(form))
         except ValidationError as exc:
             _errors_onto(form, exc)
         else:
+            _add_photo(request, hotspot)
             messages.success(request, _("Hotspot changed."))
             return redirect("map-hotspot-list", ctx.organisation.slug)
+    photos = access.hotspot_photos_visible_to(ctx).filter(hotspot=hotspot)
     return render(
         request,
         "monitoring/hotspot_form.html",
-        {"ctx": ctx, "form": form, "title": _("Change a hotspot"), "hotspot": hotspot},
+        {
+            "ctx": ctx,
+            "form": form,
+            "title": _("Change a hotspot"),
+            "hotspot": hotspot,
+            "photos": _photo_rows(ctx, photos),
+        },
     )
+
+
+@require_GET
+@org_view  # type: ignore[arg-type]  # a streaming response, not an HttpResponse
+def hotspot_photo(
+    request: HttpRequest, ctx: OrgContext, hotspot_id: str, photo_id: str
+) -> StreamingHttpResponse:
+    """The photo as it was received, decrypted as it streams; the audit log records the
+    download first. Always an attachment, never rendered by the browser."""
+    photo = access.access_hotspot_photo_by_id(ctx, hotspot_id, photo_id)
+    response = StreamingHttpResponse(
+        hotspots.read_photo(request.user, photo),
+        content_type=photo.content_type or "application/octet-stream",
+    )
+    response["Content-Disposition"] = content_disposition_header(True, photo.name) or ""
+    response["Content-Length"] = str(photo.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST

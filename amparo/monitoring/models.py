@@ -144,9 +144,14 @@ class Incident(_Sealed):
             )
         ]
         indexes = [
-            models.Index(fields=["organisation", "month"], name="incident_org_month"),
+            # The newest first, in a stable order (the coordinators' precise map pages).
+            models.Index(fields=["organisation", "month", "id"], name="incident_org_month_id"),
             models.Index(fields=["organisation", "kind", "month"], name="incident_org_kind_month"),
-            models.Index(fields=["organisation", "region"], name="incident_org_region"),
+            # One region's facts by actor (the one dashboard cut no tally holds).
+            models.Index(
+                fields=["organisation", "region", "month", "actor_type", "kind", "level"],
+                name="incident_org_region_actor",
+            ),
             models.Index(fields=["month"], name="incident_month"),
             # Covers every indicator query (monitoring.dashboard): the counts are read
             # from the index alone, without touching the rows.
@@ -225,6 +230,32 @@ class Hotspot(_Sealed):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.observed_on}"
+
+
+class HotspotPhoto(_Sealed):
+    """A photo of a hotspot (the observation form's, from a phone, or one added on the
+    hotspot's page; issue 9, point 1). Kept in the evidence vault exactly as an evidence
+    file (incidents.vault, incidents.models.EvidenceFile): its own key sealed by the
+    organisation's, encrypted chunk by chunk as it arrives, hashed at intake, its type
+    read from the bytes. A photo can carry the camp's or the monitor's GPS position in
+    its metadata, so it is read as precisely as the hotspot (monitoring.access)."""
+
+    hotspot = models.ForeignKey(Hotspot, on_delete=models.PROTECT, related_name="photos")
+    name = EncryptedTextField()  # the file name as received
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    file_key = EncryptedTextField()  # the file's own key, sealed by the organisation's
+    uploaded_at = models.DateTimeField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"hotspot photo {self.sha256[:12]}"
 
 
 class ImportPreset(_Sealed):
@@ -339,3 +370,59 @@ class KpiEntry(_Sealed):
 
     def __str__(self) -> str:
         return f"{self.kpi_id} {self.period_start}..{self.period_end}"
+
+
+class IncidentTally(models.Model):
+    """The incident facts counted ahead of time (monitoring.tallies): one row per
+    organisation, grain, period and the grain's columns, holding how many incidents fall
+    there, how many of them were threat reports filed in Amparo, and how many of those came
+    with evidence. The dashboard, the map's unfiltered counts and the public report sum
+    these rows instead of counting a million facts (DESIGN.md section 9: p95 under 300 ms
+    on 1,000,000 incidents). Kept in the same transaction as the facts it counts; the
+    columns a grain does not use hold "".
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    grain = models.CharField(max_length=4)
+    period = models.DateField()  # the first day of the month (or of the year, grain "cy")
+    region = models.CharField(max_length=120, blank=True, default="")
+    kind = models.CharField(max_length=20, blank=True, default="")
+    level = models.CharField(max_length=8, blank=True, default="")
+    actor_type = models.CharField(max_length=20, blank=True, default="")
+    cell = models.CharField(max_length=24, blank=True, default="")
+    n = models.IntegerField(default=0)
+    reported = models.IntegerField(default=0)
+    documented = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "organisation",
+                    "grain",
+                    "period",
+                    "region",
+                    "kind",
+                    "level",
+                    "actor_type",
+                    "cell",
+                ],
+                name="incident_tally_once",
+            )
+        ]
+        indexes = [
+            # A region's rows (the dashboard filtered by region).
+            models.Index(
+                fields=["organisation", "grain", "region", "period"], name="incident_tally_region"
+            ),
+            # The rows of at least k incidents (the public report's cells).
+            models.Index(
+                fields=["organisation", "grain", "n", "period"], name="incident_tally_count"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.period:%Y-%m} {self.n}"

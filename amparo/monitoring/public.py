@@ -1,7 +1,7 @@
 """The public report (issue 7, point 5; reference Strategy 4, line 4: independent
 monitoring and public reporting), anonymised by construction (DESIGN.md section 7):
 
-- Built from counts only. Two tables, each one GROUP BY in the database:
+- Built from counts only (the tallies of ``monitoring.tallies``). Two tables:
   * by **area, month and kind** (the CSV and the PDF). The area is the region, but only
     a region the organisation knows as an administrative area: its own region and the
     regions of its directory (entered by staff, about public services). A threat report's
@@ -34,7 +34,6 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -42,7 +41,7 @@ from django.utils.translation import gettext as _
 from amparo.core import audit
 from amparo.monitoring import grid
 from amparo.monitoring.dashboard import Filters
-from amparo.monitoring.models import Incident, IncidentKind, PublicReport
+from amparo.monitoring.models import IncidentKind, IncidentTally, PublicReport
 from amparo.people.models import DirectoryEntry, Organisation
 
 K = 5  # DESIGN.md section 7: counts by (area, month, type) are suppressed below k = 5.
@@ -84,40 +83,43 @@ def build(organisation: Organisation, start: date, end: date) -> dict[str, Any]:
     published now. Two aggregates in SQL; Python only merges the area rows and drops
     the ones under k."""
     f = _period(start, end)
-    facts = Incident.objects.filter(
-        organisation=organisation, month__gte=f.start, month__lte=f.end
+    counted = IncidentTally.objects.filter(
+        organisation=organisation, period__gte=f.start, period__lte=f.end
     ).order_by()
     areas = known_areas(organisation)
     merged: dict[tuple[str, str, str], int] = defaultdict(int)
-    for row in facts.values("region", "month", "kind").annotate(n=Count("*")):
-        area = areas.get(_key(row["region"] or ""), OTHER_AREA)
-        merged[(area, row["month"].strftime("%Y-%m"), row["kind"])] += row["n"]
+    by_area = counted.filter(grain="rk").values_list("region", "period", "kind", "n")
+    area_of: dict[str, str] = {}
+    for region, month, kind, n in by_area:  # one row per (region, month, kind)
+        if region not in area_of:
+            area_of[region] = areas.get(_key(region or ""), OTHER_AREA)
+        area = area_of[region]
+        merged[(area, month.strftime("%Y-%m"), kind)] += n
     area_rows = [
         {"area": area, "month": month, "kind": kind, "count": n}
         for (area, month, kind), n in sorted(merged.items())
         if n >= K
     ]
     cell_rows = []
-    grouped = (
-        facts.exclude(cell="")
-        .values("cell", "month", "kind")
-        .annotate(n=Count("*"))
-        .filter(n__gte=K)
-        .order_by("cell", "month", "kind")
+    # Grain "ck" has one row per (cell, month, kind): each row is a published count.
+    by_cell = (
+        counted.filter(grain="ck", n__gte=K)
+        .values_list("cell", "period", "kind", "n")
+        .order_by("cell", "period", "kind")
     )
-    for row in grouped:
+    for cell, month, kind, n in by_cell:
         try:
-            lat, lon = grid.centre_of(row["cell"])
+            lat, lon = grid.centre_of(cell)
         except ValueError:
             continue  # not a grid cell id: never published
         cell_rows.append(
             {
-                "cell": row["cell"],
+                "cell": cell,
                 "lat": lat,
                 "lon": lon,
-                "month": row["month"].strftime("%Y-%m"),
-                "kind": row["kind"],
-                "count": row["n"],
+                "month": month.strftime("%Y-%m"),
+                "kind": kind,
+                "count": n,
             }
         )
     return {

@@ -75,7 +75,7 @@ class DirectoryEntryIn(Schema):
     available_24h: bool = False
 
 
-class Location(Schema):
+class SafeHouseLocation(Schema):
     lat: float
     lon: float
 
@@ -85,7 +85,7 @@ class SafeHouseOut(Schema):
     region: str
     name: str
     address: str
-    location: Location | None
+    location: SafeHouseLocation | None
     contact: str
     capacity: int
     available: bool

@@ -20,6 +20,8 @@ MFA_EXEMPT_PREFIXES = (
     "/invite/",
     "/a/",
     "/health/",
+    "/healthz",
+    "/metrics",
     "/channels/",
     "/demo/inbox/",
     # The anonymous threat report and its receipt page use no account.

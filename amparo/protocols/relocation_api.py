@@ -84,7 +84,7 @@ class ReturnIn(Schema):
     note: str = Field("", max_length=4000, description="sealed")
 
 
-class CloseIn(Schema):
+class RelocationCloseIn(Schema):
     note: str = Field(..., max_length=4000, description="sealed")
 
 
@@ -323,7 +323,7 @@ def mark_returned(request: HttpRequest, relocation_id: UUID, payload: ReturnIn) 
 
 
 @router.post("/{relocation_id}/close", response={200: RelocationOut, 404: Error, 422: Error})
-def close(request: HttpRequest, relocation_id: UUID, payload: CloseIn) -> dict[str, Any]:
+def close(request: HttpRequest, relocation_id: UUID, payload: RelocationCloseIn) -> dict[str, Any]:
     item = _find(request, relocation_id)[1]
     relocation.close_relocation(request.user, item, note=payload.note)
     return _fresh(item)

@@ -412,7 +412,7 @@ class CheckIn(_Sealed):
 
 
 class TravellerPins(_Sealed):
-    """The traveller's check-in PIN and duress PIN, hashed (``make_password``). A duress
+    """The traveller's check-in PIN and duress PIN, hashed (``checkins.PinHasher``). A duress
     check-in looks like a normal one and silently raises a high alert (DESIGN.md 7)."""
 
     person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="travel_pins")

@@ -11,10 +11,21 @@ import uuid
 import pytest
 from django.test import Client, override_settings
 
+from amparo.alerts.models import Alert
 from amparo.channels.models import OpenRosaSubmission, SubmissionState
 from amparo.channels.openrosa import actions
-from amparo.incidents.models import EvidenceFile, Level, Source, ThreatReport
+from amparo.core.models import AuditEntry
+from amparo.incidents.actions import read_evidence
+from amparo.incidents.models import (
+    CustodyAction,
+    CustodyEvent,
+    EvidenceFile,
+    Level,
+    Source,
+    ThreatReport,
+)
 from amparo.incidents.vault import evidence_dir
+from amparo.monitoring.models import Incident
 from tests.channels.openrosa_phone import (
     AMR,
     JPEG,
@@ -92,19 +103,82 @@ def test_different_xml_with_the_same_instance_id_conflicts(phone):
 
 def test_a_split_submission_is_reassembled(phone):
     """ODK Collect past X-OpenRosa-Accept-Content-Length: the XML again on every POST,
-    *isIncomplete*=yes on all but the last."""
+    *isIncomplete*=yes on all but the last. The first part files the report; the last
+    adds its file to it."""
     xml = threat_xml(photo="p.jpg", audio="v.amr")
     first = phone.submit("org-a", xml, [("p.jpg", JPEG, "image/jpeg")], incomplete=True)
     assert first.status_code == 201
-    assert not ThreatReport.objects.exists()
-    held = OpenRosaSubmission.objects.get()
-    assert held.state == SubmissionState.INCOMPLETE
+    report = ThreatReport.objects.get()
+    assert [e.name for e in report.evidence.all()] == ["p.jpg"]
+    assert OpenRosaSubmission.objects.get().state == SubmissionState.FILED
     last = phone.submit("org-a", xml, [("v.amr", AMR, "audio/amr")])
     assert last.status_code == 201
-    report = ThreatReport.objects.get()
+    assert report.receipt.encode() in last.content
+    assert ThreatReport.objects.get() == report
     assert sorted(e.name for e in report.evidence.all()) == ["p.jpg", "v.amr"]
-    assert OpenRosaSubmission.objects.get().state == SubmissionState.FILED
+    submission = OpenRosaSubmission.objects.get()
+    assert (submission.state, submission.parts) == (SubmissionState.FILED, 2)
     assert not [b for b in blobs() if b.endswith(".part")]
+
+
+def test_a_split_threat_raises_its_alert_at_the_first_part(world, phone):
+    """A high threat from a phone that splits its submission: the alert must not wait
+    for a large video to arrive. The later part's file lands in the vault on the same
+    report, with its intake custody event, and sending a part again adds nothing."""
+    xml = threat_xml(physical_violence="yes", photo="p.jpg", audio="v.amr")
+    first = phone.submit("org-a", xml, [("p.jpg", JPEG, "image/jpeg")], incomplete=True)
+    assert first.status_code == 201, first.content
+    report = ThreatReport.objects.get()
+    assert report.level == Level.HIGH
+    alert = Alert.objects.get()
+    assert (report.alert, alert.kind, alert.severity) == (alert, "threat", "high")
+    assert Incident.objects.get(report=report).has_evidence
+
+    last = phone.submit("org-a", xml, [("v.amr", AMR, "audio/amr")])
+    assert last.status_code == 201, last.content
+    added = EvidenceFile.objects.get(report=report, content_type="audio/amr")
+    assert added.sha256 == hashlib.sha256(AMR).hexdigest()
+    assert b"".join(read_evidence("test", added, "download")) == AMR
+    intake = CustodyEvent.objects.get(evidence=added, action=CustodyAction.INTAKE)
+    assert intake.details["sha256"] == added.sha256
+    entry = AuditEntry.objects.get(action="threat.evidence_added")
+    assert (entry.object_id, entry.details["evidence"]) == (str(report.pk), 1)
+    assert AuditEntry.objects.filter(action="openrosa.files_added").count() == 1
+
+    for files in ([("v.amr", AMR, "audio/amr")], [("p.jpg", JPEG, "image/jpeg")]):
+        again = phone.submit("org-a", xml, files)
+        assert again.status_code == 201
+        assert "ya se recibió".encode() in again.content
+    assert ThreatReport.objects.count() == 1
+    assert Alert.objects.count() == 1
+    assert EvidenceFile.objects.filter(report=report).count() == 2
+    assert len(blobs()) == 2
+    assert OpenRosaSubmission.objects.get().parts == 2
+
+
+def test_a_first_part_with_nothing_to_file_is_held(phone):
+    """No words and no file yet (all in the later parts): held until a part brings one,
+    as report_threat refuses an empty report."""
+    xml = threat_xml(verbatim="", photo="p.jpg").replace(b"Dos hombres en moto", b"")
+    first = phone.submit("org-a", xml, [], incomplete=True)
+    assert first.status_code == 201, first.content
+    assert not ThreatReport.objects.exists()
+    assert OpenRosaSubmission.objects.get().state == SubmissionState.INCOMPLETE
+    last = phone.submit("org-a", xml, [("p.jpg", JPEG, "image/jpeg")])
+    assert last.status_code == 201, last.content
+    report = ThreatReport.objects.get()
+    assert [e.name for e in report.evidence.all()] == ["p.jpg"]
+    assert OpenRosaSubmission.objects.get().state == SubmissionState.FILED
+
+
+def test_a_refused_file_in_a_later_part_is_named(phone):
+    xml = threat_xml(photo="p.jpg", audio="v.amr")
+    assert phone.submit("org-a", xml, [], incomplete=True).status_code == 201
+    last = phone.submit("org-a", xml, [("v.amr", b"MZ\x90\x00" + b"\x00" * 300, "audio/amr")])
+    assert last.status_code == 201
+    assert b"v.amr" in last.content
+    assert not EvidenceFile.objects.exists()
+    assert blobs() == []
 
 
 def test_tella_submits_with_its_own_headers_and_layout(world, client):

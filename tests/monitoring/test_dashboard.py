@@ -10,7 +10,7 @@ import pytest
 from django.utils import translation
 
 from amparo.alerts.models import Alert
-from amparo.monitoring import dashboard
+from amparo.monitoring import dashboard, tallies
 from amparo.monitoring.models import Incident
 from amparo.people.models import Role
 from amparo.risk import actions as risk_actions
@@ -55,7 +55,7 @@ def facts(world):
         + [fact(a, date(2024, 12, 1))] * 5
         + [fact(world.org_b, FEB)] * 7
     )
-    Incident.objects.bulk_create([Incident(**values) for values in rows])
+    tallies.create_facts([Incident(**values) for values in rows])
 
 
 def alerts(world):

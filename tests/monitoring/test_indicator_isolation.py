@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from amparo.monitoring import tallies
 from amparo.monitoring import urls as monitoring_urls
 from amparo.monitoring.models import Incident, PublicReport
 from amparo.people.models import Role
@@ -76,7 +77,7 @@ def test_the_coordinator_and_admin_of_a_reach_every_page(world, login):
 
 
 def test_everyone_else_gets_404_and_publishes_nothing(world, login, intruders):
-    Incident.objects.bulk_create(
+    tallies.create_facts(
         [
             Incident(
                 organisation=world.org_a,

@@ -11,7 +11,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from amparo.monitoring import grid
+from amparo.monitoring import grid, tallies
 from amparo.monitoring.models import Incident, IncidentOrigin, month_of
 from amparo.people.models import Role
 from conftest import make_persona
@@ -22,19 +22,24 @@ PLACES = [(-12.5934, -69.1891), (-12.5921, -69.1870), (-12.5902, -69.1855), (-11
 
 def make_incident(org, lat=None, lon=None, *, day=dt.date(2024, 5, 3), **fields):
     cell = grid.cell_of(lat, lon).id if lat is not None else ""
-    return Incident.objects.create(
-        organisation=org,
-        origin=IncidentOrigin.MANUAL,
-        occurred_on=day,
-        month=month_of(day),
-        kind=fields.pop("kind", "threat"),
-        level=fields.pop("level", "high"),
-        cell=cell,
-        location={"lat": lat, "lon": lon} if lat is not None else None,
-        identity=fields.pop("identity", {"name": "Juana Secreta-Quispe"}),
-        description=fields.pop("description", "Texto sellado Pariamanu"),
-        **fields,
+    (incident,) = tallies.create_facts(
+        [
+            Incident(
+                organisation=org,
+                origin=IncidentOrigin.MANUAL,
+                occurred_on=day,
+                month=month_of(day),
+                kind=fields.pop("kind", "threat"),
+                level=fields.pop("level", "high"),
+                cell=cell,
+                location={"lat": lat, "lon": lon} if lat is not None else None,
+                identity=fields.pop("identity", {"name": "Juana Secreta-Quispe"}),
+                description=fields.pop("description", "Texto sellado Pariamanu"),
+                **fields,
+            )
+        ]
     )
+    return incident
 
 
 def cell_centres(cells):

@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from amparo.monitoring import imports, map_urls
+from amparo.monitoring import hotspots, imports, map_urls
 from amparo.monitoring.models import Hotspot, ImportJob
+from tests.monitoring.test_hotspot_photos import stage, vault_dir  # noqa: F401
 from tests.monitoring.test_hotspots import NOTES, add
 from tests.monitoring.test_map import make_incident
 from tests.people.org_pages import random_id
@@ -18,6 +19,7 @@ from tests.people.org_pages import random_id
 POST_ONLY = {"map-hotspot-archive"}
 # Data endpoints answer a POST with 405 before looking at the member: the same for all.
 GET_ONLY = {
+    "map-hotspot-photo",
     "map-incidents",
     "map-hotspots",
     "map-layer",
@@ -42,7 +44,13 @@ def records(world):
     job = imports.upload(
         "test", world.org_a, filename="a.csv", raw=b"fecha,tipo\n2024-01-01,threat\n"
     )
-    return {"hotspot_id": str(hotspot.pk), "job_id": str(job.pk), "layer": "countries"}
+    photo = hotspots.add_photos(world.focal_point.user, hotspot, [stage(world)]).photos[0]
+    return {
+        "hotspot_id": str(hotspot.pk),
+        "job_id": str(job.pk),
+        "layer": "countries",
+        "photo_id": str(photo.pk),
+    }
 
 
 def urls_for(slug, values):
@@ -74,6 +82,7 @@ def test_it_knows_every_route():
         "map-hotspot-new",
         "map-hotspot-edit",
         "map-hotspot-archive",
+        "map-hotspot-photo",
         "monitoring-imports",
         "monitoring-import",
         "monitoring-import-mapping",
@@ -84,7 +93,7 @@ def test_it_validates_ownership(world, login, records):
     client = login(world.coordinator_b)
     for slug in ("org-a", "org-b"):
         for name, url in urls_for(slug, records).items():
-            takes_a_record = set(pattern_args(name)) & {"hotspot_id", "job_id"}
+            takes_a_record = set(pattern_args(name)) & {"hotspot_id", "job_id", "photo_id"}
             if slug == "org-b" and not takes_a_record:
                 # B's own pages answer, with none of A's records.
                 response = client.get(url)
@@ -103,7 +112,12 @@ def test_it_validates_ownership(world, login, records):
 
 def test_it_answers_404_for_unknown_ids(world, login, records):
     client = login(world.coordinator)
-    unknown = {"hotspot_id": random_id(), "job_id": "not-a-uuid", "layer": "nothing"}
+    unknown = {
+        "hotspot_id": random_id(),
+        "job_id": "not-a-uuid",
+        "layer": "nothing",
+        "photo_id": random_id(),
+    }
     for name, url in urls_for("org-a", unknown).items():
         if name in {
             "map-hotspot-edit",
@@ -112,7 +126,7 @@ def test_it_answers_404_for_unknown_ids(world, login, records):
             "monitoring-import-mapping",
         }:
             assert client.post(url).status_code == 404, name
-        if name == "map-layer":
+        if name in {"map-layer", "map-hotspot-photo"}:
             assert client.get(url).status_code == 404, name
 
 

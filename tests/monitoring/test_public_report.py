@@ -14,7 +14,7 @@ from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from amparo.monitoring import grid, public
+from amparo.monitoring import grid, public, tallies
 from amparo.monitoring.models import Incident, PublicReport
 from amparo.people import actions as people_actions
 from tests.incidents.pdftext import pdf_text
@@ -66,7 +66,7 @@ def check_public(data, secrets):
 def test_it_suppresses_cells_under_five(world):
     a = world.org_a
     point = (-12.5933, -69.1891)
-    Incident.objects.bulk_create(
+    tallies.create_facts(
         [incident(a, JAN, point=point) for _ in range(5)]
         + [incident(a, JAN, "attack", point=point) for _ in range(4)]
         + [incident(a, FEB, point=point) for _ in range(6)]
@@ -92,7 +92,7 @@ def test_a_region_the_organisation_does_not_know_is_free_text(world):
     people_actions.create_directory_entry(
         "test", a, category="police", region="Tambopata", name="Comisaría"
     )
-    Incident.objects.bulk_create(
+    tallies.create_facts(
         [incident(a, JAN, region="madre de  DIOS") for _ in range(3)]
         + [incident(a, JAN, region="Madre de Dios") for _ in range(2)]
         + [incident(a, JAN, region="Tambopata") for _ in range(5)]
@@ -135,7 +135,7 @@ rows = st.lists(
 )
 @given(data=rows, repeat=st.integers(min_value=1, max_value=7))
 def test_no_published_cell_is_under_five_no_point_is_finer_no_free_text(world, data, repeat):
-    Incident.objects.filter(organisation=world.org_a).delete()
+    tallies.delete_facts(Incident.objects.filter(organisation=world.org_a))
     facts = []
     for month, kind, region, point, description, name in data:
         for _ in range(repeat):
@@ -151,7 +151,7 @@ def test_no_published_cell_is_under_five_no_point_is_finer_no_free_text(world, d
                 )
             )
     random.Random(0).shuffle(facts)
-    Incident.objects.bulk_create(facts)
+    tallies.create_facts(facts)
     built = public.build(world.org_a, JAN, FEB)
     secrets = {r[4] for r in data} | {r[5] for r in data}
     secrets |= {r[2] for r in data if r[2] != KNOWN}
@@ -163,7 +163,7 @@ def test_no_published_cell_is_under_five_no_point_is_finer_no_free_text(world, d
 def test_publishing_freezes_the_report_and_the_public_page_serves_it(world, login):
     a = world.org_a
     point = (-12.5933, -69.1891)
-    Incident.objects.bulk_create(
+    tallies.create_facts(
         [
             incident(a, JAN, point=point, text="Qysecretword", identity={"names": "Qyname"})
             for _ in range(7)
@@ -181,7 +181,7 @@ def test_publishing_freezes_the_report_and_the_public_page_serves_it(world, logi
     assert report.published_at is not None
     assert report.data["total"] == 7
     # Later data does not change a published report.
-    Incident.objects.bulk_create([incident(a, JAN, point=point) for _ in range(5)])
+    tallies.create_facts([incident(a, JAN, point=point) for _ in range(5)])
     anonymous = Client()
     page = anonymous.get("/public/org-a/reports/")
     assert page.status_code == 200

@@ -233,3 +233,24 @@ def test_a_right_pin_by_sms_resets_the_count(client, world, deployment):
         _reply, inbound = sms(client, world, f"LLEGUE {PIN}")
     assert inbound.outcome == "checked_in"
     assert pins_of(world).failed_attempts == 0
+
+
+def test_pins_are_hashed_with_the_pin_hasher_and_old_hashes_still_verify(world, deployment):
+    """PINs use Argon2id at OWASP's minimum (checkins.PinHasher), not the password
+    settings; a PIN hashed before, with Django's Argon2 hasher, still checks in."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    pins = TravellerPins.objects.get(person=world.defender_person)
+    assert pins.checkin_pin.startswith("argon2pin$argon2id$v=19$m=19456,t=2,p=1$")
+    assert PIN not in pins.checkin_pin and DURESS not in pins.duress_pin
+    assert checkins.pin_matches(PIN, pins.checkin_pin)
+    assert not checkins.pin_matches(WRONG, pins.checkin_pin)
+    old = Argon2PasswordHasher()
+    pins.checkin_pin = old.encode(PIN, old.salt())
+    pins.save()
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.Argon2PasswordHasher"]):
+        assert attempt(world, deployment, WRONG) == "wrong"
+        with time_machine.travel(START + timedelta(hours=1), tick=False):
+            assert attempt(world, deployment, PIN) == "checked_in"

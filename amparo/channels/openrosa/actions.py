@@ -1,7 +1,11 @@
 """What the OpenRosa channel writes: app users (created and revoked by a coordinator) and
 received submissions. A submission is filed through the same domain action as the web
-form (incidents.actions.report_threat), once per instanceID; parts of a submission split
-across POSTs are held, sealed, until the last one arrives."""
+form (incidents.actions.report_threat, monitoring.hotspots.add_hotspot), once per
+instanceID. A submission split across POSTs is filed at its first part, so that a
+threat report's alert is raised at once; each later part adds its files to the report
+(incidents.actions.add_evidence) or the hotspot (monitoring.hotspots.add_photos). Only
+a threat report whose first part has neither text nor a file is held, sealed, until a
+part brings one."""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from amparo.channels.openrosa.auth import digest_ha1, realm_of
 from amparo.core import audit
 from amparo.incidents import actions as incident_actions
 from amparo.incidents import vault
-from amparo.incidents.models import Level, Source
+from amparo.incidents.models import Level, Source, ThreatReport
 from amparo.people.models import Organisation, Person
 
 log = logging.getLogger("amparo.channels.openrosa")
@@ -182,19 +186,14 @@ def receive_submission(
             if submission.xml_sha256 != digest:
                 raise Conflict(parsed.instance_id)
             if submission.state == SubmissionState.FILED:
-                _discard(staged)
-                return Received(
-                    _("This form was already received."),
-                    duplicate=True,
-                    subject_id=submission.subject_id,
-                )
+                return _add_to_filed(device, submission, parsed, staged, language)
             have = {h["name"] for h in submission.staged}
             fresh = [s for s in staged if s.name not in have]
             _discard([s for s in staged if s.name in have])
             submission.staged = [*submission.staged, *[_held(s) for s in fresh]]
             submission.parts += 1
             held_files = [_unheld(organisation.pk, h) for h in submission.staged]
-            if incomplete:
+            if incomplete and not _fileable(parsed, data, held_files):
                 submission.save()
                 audit.record(
                     f"openrosa:{device.username}",
@@ -220,8 +219,13 @@ def receive_submission(
                 "openrosa.submission_filed",
                 submission,
                 organisation_id=organisation.pk,
-                details={"form": parsed.form_id, "parts": submission.parts},
+                details={
+                    "form": parsed.form_id,
+                    "parts": submission.parts,
+                    "complete": not incomplete,
+                },
             )
+            received.complete = not incomplete
             return received
     except Conflict:
         _discard(staged)
@@ -275,6 +279,81 @@ def _check(parsed: xml_instance.Instance, zone: str, language: str) -> dict[str,
     return {}
 
 
+def _fileable(
+    parsed: xml_instance.Instance, data: dict[str, Any], files: list[vault.StagedEvidence]
+) -> bool:
+    """Whether a part that is not the last can be filed now: a hotspot always; a threat
+    report when it has words or a file (report_threat refuses an empty report, and its
+    files may all be in the later parts)."""
+    if parsed.form_id != xlsforms.THREAT_FORM_ID:
+        return True
+    words = f"{data.get('verbatim') or ''}{data.get('perpetrator_description') or ''}"
+    return bool(words.strip()) or any(not f.refused for f in files)
+
+
+def _add_to_filed(
+    device: OpenRosaDevice,
+    submission: OpenRosaSubmission,
+    parsed: xml_instance.Instance,
+    staged: list[vault.StagedEvidence],
+    language: str,
+) -> Received:
+    """A part of a submission already filed (a later part of a split one, or a POST sent
+    again): its files go to the report or the hotspot it became, those already there are
+    dropped. Nothing new: "already received"."""
+    from amparo.monitoring import hotspots
+    from amparo.monitoring.models import Hotspot
+
+    actor = _actor(device)
+    subject_id = submission.subject_id
+    assert subject_id is not None  # set when it was filed
+    stored: int
+    refused: list[tuple[str, str]]
+    report = None
+    if parsed.form_id == xlsforms.THREAT_FORM_ID:
+        report = ThreatReport.objects.select_related("organisation").get(
+            pk=subject_id, organisation=submission.organisation_id
+        )
+        added = incident_actions.add_evidence(actor, report, staged)
+        stored, refused = len(added.files), added.refused_files
+    else:
+        hotspot = Hotspot.objects.get(pk=subject_id, organisation=submission.organisation_id)
+        photos = hotspots.add_photos(actor, hotspot, staged)
+        stored, refused = len(photos.photos), photos.refused_files
+    if not stored and not refused:
+        return Received(_("This form was already received."), duplicate=True, subject_id=subject_id)
+    submission.parts += 1
+    submission.save(update_fields=["parts"])
+    audit.record(
+        f"openrosa:{device.username}",
+        "openrosa.files_added",
+        submission,
+        organisation_id=submission.organisation_id,
+        details={"form": parsed.form_id, "files": stored, "refused": len(refused)},
+    )
+    with translation.override(language):
+        if report is not None:
+            message = _threat_message(report, refused)
+        else:
+            message = _("Observation received.") + _not_kept(refused)
+    return Received(message, subject_id=subject_id, refused=refused)
+
+
+def _not_kept(refused: list[tuple[str, str]]) -> str:
+    if not refused:
+        return ""
+    return " " + _("Not kept: %(files)s.") % {
+        "files": "; ".join(f"{name} ({why})" for name, why in refused)
+    }
+
+
+def _threat_message(report: ThreatReport, refused: list[tuple[str, str]]) -> str:
+    return _("Threat received: receipt %(receipt)s, level %(level)s.") % {
+        "receipt": report.receipt,
+        "level": Level(report.level).label,
+    } + _not_kept(refused)
+
+
 def _file(
     device: OpenRosaDevice,
     parsed: xml_instance.Instance,
@@ -293,14 +372,7 @@ def _file(
         )
         report = receipt.report
         with translation.override(language):
-            message = _("Threat received: receipt %(receipt)s, level %(level)s.") % {
-                "receipt": receipt.code,
-                "level": Level(report.level).label,
-            }
-            if receipt.refused_files:
-                message += " " + _("Not kept: %(files)s.") % {
-                    "files": "; ".join(f"{name} ({why})" for name, why in receipt.refused_files)
-                }
+            message = _threat_message(report, receipt.refused_files)
         return Received(message, subject_id=report.pk, refused=receipt.refused_files)
     return _file_hotspot(device, parsed, evidence, language)
 
@@ -323,12 +395,8 @@ def _file_hotspot(
         notes=parsed.get("notes"),
         mapped_by=actor if not isinstance(actor, str) else None,
     )
-    # A hotspot has no place for a photo yet (monitoring.models.Hotspot): the phone is
-    # told, and the file is not kept.
-    kept_no_photo = bool(evidence)
-    _discard(evidence)
+    # The photo goes to the vault with the hotspot, in the same transaction.
+    refused = hotspots.add_photos(actor, hotspot, evidence).refused_files
     with translation.override(language):
-        message = _("Observation received.")
-        if kept_no_photo:
-            message += " " + _("The photo was not kept.")
-    return Received(message, subject_id=hotspot.pk)
+        message = _("Observation received.") + _not_kept(refused)
+    return Received(message, subject_id=hotspot.pk, refused=refused)

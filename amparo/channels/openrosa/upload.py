@@ -26,9 +26,9 @@ class LengthRequired(Exception):
 
 
 def advertised_bytes() -> int:
-    """X-OpenRosa-Accept-Content-Length: above this, phones split a submission."""
-    # settings.py should read it with env_int; until then the default stands.
-    return int(getattr(settings, "AMPARO_OPENROSA_MAX_BYTES", DEFAULT_ADVERTISED_BYTES))
+    """X-OpenRosa-Accept-Content-Length: above this, phones split a submission
+    (``AMPARO_OPENROSA_MAX_BYTES``, read by settings.py)."""
+    return int(settings.AMPARO_OPENROSA_MAX_BYTES)
 
 
 def body_limit() -> int:
@@ -38,7 +38,6 @@ def body_limit() -> int:
 
 
 XML_MAX_BYTES = 1024 * 1024
-DEFAULT_ADVERTISED_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 30
 
 

@@ -29,6 +29,7 @@ from amparo.channels.models import OpenRosaDevice
 from amparo.channels.openrosa import actions, auth, upload, xforms
 from amparo.channels.openrosa.forms import DeviceForm
 from amparo.channels.openrosa.instance import MalformedSubmission
+from amparo.core import ratelimit
 from amparo.core.access import not_found
 from amparo.people import access
 from amparo.people.access import OrgContext
@@ -132,6 +133,16 @@ def manifest(request: HttpRequest, device: OpenRosaDevice, form_id: str) -> Http
     return HttpResponse(body, content_type=XML)
 
 
+def _too_many(request: HttpRequest, seconds: int) -> HttpResponse:
+    response = openrosa_response(
+        429, _("Too many submissions from this network. The phone will send them again later.")
+    )
+    response["Retry-After"] = str(seconds)
+    response["X-OpenRosa-Version"] = "1.0"
+    return response
+
+
+@ratelimit.rate_limited(ratelimit.OPENROSA_SUBMISSIONS, _too_many)
 @endpoint
 def submission(request: HttpRequest, device: OpenRosaDevice) -> HttpResponse:
     if request.method == "HEAD":

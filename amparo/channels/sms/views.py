@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from amparo.channels.models import SmsGateway
 from amparo.channels.sms.actions import hash_token, receive_sms
+from amparo.core import ratelimit
 from amparo.people.models import Organisation
 
 
@@ -25,6 +26,7 @@ def _organisation(slug: str) -> Organisation | None:
 
 @csrf_exempt
 @require_POST
+@ratelimit.rate_limited(ratelimit.SMS_WEBHOOKS, ratelimit.refuse_plain)
 def generic(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = _organisation(slug)
     if organisation is None:
@@ -48,6 +50,7 @@ def generic(request: HttpRequest, slug: str) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@ratelimit.rate_limited(ratelimit.SMS_WEBHOOKS, ratelimit.refuse_plain)
 def twilio(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = _organisation(slug)
     if organisation is None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
-from django.db.utils import OperationalError
+from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
 from amparo.alerts import clock
@@ -121,7 +121,11 @@ class Command(BaseCommand):
         task_worker = None
         if not options["no_tasks"]:
             task_worker = _task_worker(name)
-            threads.append(threading.Thread(target=task_worker.run, name="tasks", daemon=True))
+            threads.append(
+                threading.Thread(
+                    target=_task_loop, args=(task_worker, stop), name="tasks", daemon=True
+                )
+            )
         for thread in threads:
             thread.start()
         self.stdout.write(f"worker {name} running: {', '.join(t.name for t in threads)}")
@@ -178,6 +182,23 @@ def _loop(
             log.exception("%s loop failed; trying again", kind)
         if not done:
             stop.wait(interval)
+    connection.close()
+
+
+def _task_loop(task_worker: Any, stop: threading.Event) -> None:
+    """django-tasks' database worker, started again after an error. Its own loop lets any
+    database error but "locked" end it (PostgreSQL restarting, a dropped connection),
+    and the task queue would stay stopped, silently, until the process restarts."""
+    while not stop.is_set() and task_worker.running:
+        try:
+            task_worker.run()  # returns once ``running`` is cleared (stopping)
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("tasks: database unavailable (%s); trying again", exc)
+        except Exception:
+            log.exception("task queue failed; trying again")
+        else:
+            break
+        stop.wait(1.0)
     connection.close()
 
 
