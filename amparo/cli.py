@@ -69,6 +69,8 @@ def main(argv: list[str] | None = None) -> None:
         # The demo serves plain HTTP on loopback: cookies marked Secure would never return.
         os.environ.setdefault("AMPARO_SECURE_COOKIES", "false")
         os.environ.setdefault("AMPARO_HSTS_SECONDS", "0")
+        # The demo is read by a person at a terminal, not by a log collector.
+        os.environ.setdefault("AMPARO_LOG_FORMAT", "text")
         _demo_gateways(argv)
     if len(argv) > 1 and argv[1] == "keygen":
         # Needs no settings: prints a fresh master key for AMPARO_MASTER_KEY.

@@ -166,8 +166,9 @@ ctx = OrgContext(organisation=org, user=None, roles=frozenset())
 def by_cell():
     return map_views._incidents_by_cell(map_views.counts_by_cell(ctx, {}), 1)
 def by_cell_recent():
-    start = dashboard.add_months(dashboard.month_of(today), -11)
-    return map_views._incidents_by_cell(map_views.counts_by_cell(ctx, {"start": start}), 1)
+    # A year of days that is not a calendar year: the facts answer, not the tallies.
+    days = {"start": date(2025, 1, 15), "end": date(2026, 1, 14)}
+    return map_views._incidents_by_cell(map_views.counts_by_cell(ctx, days), 1)
 def by_cell_kind():
     return map_views._incidents_by_cell(map_views.counts_by_cell(ctx, {"kind": "killing"}), 1)
 def precise():
@@ -175,7 +176,7 @@ def precise():
     return map_views._precise_incidents(request, map_views.filter_incidents(incidents, {}))
 results.append({"what": "map data endpoint, counts per cell (all 10 years)",
                 "times": timed(by_cell, spec["runs"])})
-results.append({"what": "map data endpoint, counts per cell (last 12 months)",
+results.append({"what": "map data endpoint, counts per cell (a year of days)",
                 "times": timed(by_cell_recent, spec["runs"])})
 results.append({"what": "map data endpoint, counts per cell (all years, killings)",
                 "times": timed(by_cell_kind, spec["runs"])})

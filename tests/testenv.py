@@ -20,3 +20,6 @@ os.environ["AMPARO_CONN_MAX_AGE"] = "0"
 os.environ.setdefault("AMPARO_SECURE_COOKIES", "false")
 os.environ.setdefault("AMPARO_HSTS_SECONDS", "0")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The rate limits' counters (core.ratelimit) live in the database and outlive a live
+# server's test: off for the suite, on in tests/core/test_ratelimit.py.
+os.environ.setdefault("AMPARO_RATE_LIMITS", "false")

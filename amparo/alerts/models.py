@@ -369,6 +369,10 @@ class AlertShare(models.Model):
 class WorkerHeartbeat(models.Model):
     """The last sign of life of each worker loop, for the heartbeat URL."""
 
+    # The loops a healthy worker keeps beating (alerts.views.heartbeat, core.ops);
+    # "checkins" is the missed check-in sweep, a life-safety loop of its own.
+    WATCHED_LOOPS = ("clock", "outbox", "auditor", "checkins")
+
     name = models.CharField(max_length=80, primary_key=True)
     beat_at = models.DateTimeField()
     details = models.JSONField(default=dict)

@@ -298,8 +298,9 @@ def heartbeat(request: HttpRequest) -> JsonResponse:
     now = timezone.now()
     stale_after = timedelta(seconds=settings.AMPARO_HEARTBEAT_STALE_SECONDS)
     loops = {hb.name: hb.beat_at for hb in WorkerHeartbeat.objects.all()}
-    # "checkins": the missed check-in sweep, a life-safety loop of its own.
-    needed = ("clock", "auditor", "outbox", "checkins")
-    ages = {name: (now - loops[name]).total_seconds() if name in loops else None for name in needed}
+    ages = {
+        name: (now - loops[name]).total_seconds() if name in loops else None
+        for name in WorkerHeartbeat.WATCHED_LOOPS
+    }
     healthy = all(age is not None and age < stale_after.total_seconds() for age in ages.values())
     return JsonResponse({"ok": healthy, "seconds_since_beat": ages}, status=200 if healthy else 503)

@@ -30,8 +30,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 log = logging.getLogger("amparo.core.ops")
 
-# The worker's loops, as the heartbeat URL (alerts.views.heartbeat) expects them.
-LOOPS = ("clock", "outbox", "auditor", "checkins")
+
 # A pending step due longer ago than this is overdue: the clock runs a step within a
 # second of its time and the auditor catches any step late by more than 5 seconds.
 OVERDUE_SECONDS = 5
@@ -66,7 +65,8 @@ def heartbeat_ages(now: datetime) -> dict[str, float | None]:
     from amparo.alerts.models import WorkerHeartbeat
 
     beats = dict(WorkerHeartbeat.objects.values_list("name", "beat_at"))
-    names = list(LOOPS) + sorted(set(beats) - set(LOOPS))
+    loops = WorkerHeartbeat.WATCHED_LOOPS
+    names = list(loops) + sorted(set(beats) - set(loops))
     return {
         name: max(0.0, (now - beats[name]).total_seconds()) if name in beats else None
         for name in names
@@ -80,7 +80,13 @@ def _check_worker() -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001
         log.warning("healthz: the worker check failed (%s)", type(exc).__name__)
         return {"ok": False}
-    stale = [name for name in LOOPS if (age := ages[name]) is None or age >= stale_after]
+    from amparo.alerts.models import WorkerHeartbeat
+
+    stale = [
+        name
+        for name in WorkerHeartbeat.WATCHED_LOOPS
+        if (age := ages[name]) is None or age >= stale_after
+    ]
     if stale:
         return {"ok": False, "stale_loops": stale}
     return {"ok": True}

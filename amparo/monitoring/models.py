@@ -125,7 +125,7 @@ class Incident(_Sealed):
     has_evidence = models.BooleanField(_("documented with evidence"), default=False)
     # The 10 km grid cell (monitoring.grid): the finest place anyone but a coordinator
     # sees. Empty when the place is not known.
-    cell = models.CharField(max_length=24, blank=True, default="", db_index=True)
+    cell = models.CharField(max_length=24, blank=True, default="")
     # Sealed: the precise point ({"lat", "lon"}), and who it happened to (names, gender,
     # age, characteristics) as the source gave them.
     location = EncryptedJSONField(null=True, blank=True)
@@ -168,10 +168,11 @@ class Incident(_Sealed):
                 ],
                 name="incident_indicators_cover",
             ),
-            # Covers the map's count per grid cell with its filters (monitoring.map_views).
+            # Covers the map's count per grid cell with its filters (monitoring.map_views;
+            # with no filter the yearly tallies answer): a period's entries only.
             models.Index(
-                fields=["organisation", "cell", "occurred_on", "kind", "level"],
-                name="incident_map_cover",
+                fields=["organisation", "occurred_on", "cell", "kind", "level"],
+                name="incident_map_period",
             ),
         ]
 
@@ -421,6 +422,10 @@ class IncidentTally(models.Model):
             # The rows of at least k incidents (the public report's cells).
             models.Index(
                 fields=["organisation", "grain", "n", "period"], name="incident_tally_count"
+            ),
+            # Covers the map's sums per cell (grain "cy"), read in cell order.
+            models.Index(
+                fields=["organisation", "grain", "cell", "period", "n"], name="incident_tally_cell"
             ),
         ]
 

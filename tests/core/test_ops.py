@@ -31,6 +31,7 @@ from amparo.alerts.models import (
     EscalationPolicy,
     OutboxMessage,
     OutboxState,
+    WorkerHeartbeat,
 )
 from amparo.core import ops
 from amparo.people import actions as people
@@ -62,7 +63,7 @@ def no_metrics_token(settings: Any) -> None:
 
 
 def beat_all() -> None:
-    for loop in ops.LOOPS:
+    for loop in WorkerHeartbeat.WATCHED_LOOPS:
         beat(loop, worker=f"test/{loop}")
 
 

@@ -31,6 +31,13 @@ TABLE = ratelimit.TABLE
 
 
 @pytest.fixture(autouse=True)
+def limits_on(settings):
+    """The suite runs with the limits off (tests.testenv): a live server's counters
+    outlive their test. Here they are on."""
+    settings.AMPARO_RATE_LIMITS = settings.RATELIMIT_ENABLE = True
+
+
+@pytest.fixture(autouse=True)
 def evidence_store(settings, tmp_path):
     settings.EVIDENCE_DIR = tmp_path / "evidence"
 

@@ -28,7 +28,12 @@ PRODUCTION_HSTS = 365 * 24 * 3600
 def load_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
     """The settings module as a fresh process would read it from this environment,
     without the test suite's relaxations (tests/testenv.py)."""
-    for name in ("AMPARO_DEBUG", "AMPARO_HSTS_SECONDS", "AMPARO_SECURE_COOKIES"):
+    for name in (
+        "AMPARO_DEBUG",
+        "AMPARO_HSTS_SECONDS",
+        "AMPARO_SECURE_COOKIES",
+        "AMPARO_RATE_LIMITS",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -117,7 +122,9 @@ def assert_protective_headers(response: Any, where: str) -> None:
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, where
 
 
-@override_settings(AMPARO_RATE_ANON_REPORTS="1/h")
+@override_settings(
+    AMPARO_RATE_LIMITS=True, RATELIMIT_ENABLE=True, AMPARO_RATE_ANON_REPORTS="1/h"
+)
 def test_every_kind_of_answer_carries_the_protective_headers(world, login):
     anonymous = Client()
     answers = {
