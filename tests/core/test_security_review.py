@@ -122,9 +122,7 @@ def assert_protective_headers(response: Any, where: str) -> None:
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, where
 
 
-@override_settings(
-    AMPARO_RATE_LIMITS=True, RATELIMIT_ENABLE=True, AMPARO_RATE_ANON_REPORTS="1/h"
-)
+@override_settings(AMPARO_RATE_LIMITS=True, RATELIMIT_ENABLE=True, AMPARO_RATE_ANON_REPORTS="1/h")
 def test_every_kind_of_answer_carries_the_protective_headers(world, login):
     anonymous = Client()
     answers = {
