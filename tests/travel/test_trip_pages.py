@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.contrib.auth.hashers import check_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -202,7 +201,8 @@ def test_it_lets_the_traveller_set_pins_that_are_never_shown(world, login, deplo
     response = c.post(base(deployment) + "pins/", form)
     assert response.status_code == 302
     pins = TravellerPins.objects.get(person=world.defender_person)
-    assert check_password(PIN, pins.checkin_pin) and check_password(DURESS, pins.duress_pin)
+    assert checkins.pin_matches(PIN, pins.checkin_pin)
+    assert checkins.pin_matches(DURESS, pins.duress_pin)
     after = c.get(response.url).content
     assert b"Your PINs are saved." in after and b"last changed" in after
     # Never rendered back, neither after saving nor on a refused form.
