@@ -139,3 +139,18 @@ def api_client() -> Callable[[Persona], Client]:
         return Client(headers={"Authorization": f"Bearer {secret}"})
 
     return _client
+
+
+def supervise(world: World) -> Person:
+    """Make the world's supervisor the supervisor of Rosa, the defender: a supervisor reads
+    the reports about the staff they supervise (DESIGN.md section 1), and only those."""
+    marco = actions.create_person(
+        "test",
+        world.org_a,
+        given_names="Marco",
+        family_names="Quispe",
+        user=world.supervisor.user,
+    )
+    Person.objects.filter(pk=world.defender_person.pk).update(supervisor=marco)
+    world.defender_person.refresh_from_db()
+    return marco

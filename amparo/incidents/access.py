@@ -22,7 +22,11 @@ from amparo.people.access import OrgContext, _uuid, own_profile
 from amparo.people.models import Person, Role
 
 CASE_MANAGERS = frozenset({Role.COORDINATOR, Role.ADMIN})
-CASE_READERS = CASE_MANAGERS | frozenset({Role.SUPERVISOR, Role.LAWYER})
+SUPERVISORS = frozenset({Role.SUPERVISOR})
+LAWYERS = frozenset({Role.LAWYER})
+# Case readers read the whole record of the reports they see (reports_visible_to):
+# managers every report; supervisors and lawyers only those they need to know.
+CASE_READERS = CASE_MANAGERS | SUPERVISORS | LAWYERS
 # Who may file a report for someone else (reference: community focal points report).
 REPORT_FOR_OTHERS = CASE_MANAGERS | frozenset({Role.FOCAL_POINT, Role.SUPERVISOR})
 
@@ -40,13 +44,28 @@ def can_report_for_others(ctx: OrgContext) -> bool:
 
 
 def reports_visible_to(ctx: OrgContext) -> QuerySet[ThreatReport]:
+    """Case managers see every report of the organisation. Anyone else sees the reports
+    they filed or that are about them, and, by DESIGN.md section 1 (need to know): a
+    supervisor, the reports about the staff they supervise (they receive the Step 2
+    documentation of threats against their staff); a lawyer, the reports of the legal
+    cases assigned to them (the case's report, or any report about the person it
+    accompanies). What a reader may do with a report they see is ``can_read_cases``."""
     reports = ThreatReport.objects.filter(organisation=ctx.organisation)
-    if can_read_cases(ctx):
+    if can_manage_cases(ctx):
         return reports
     own = Q(reported_by=ctx.user)
     profile = own_profile(ctx)
     if profile is not None:
         own |= Q(person=profile)
+        if ctx.has_any(SUPERVISORS):
+            own |= Q(person__supervisor=profile)
+    if ctx.has_any(LAWYERS):
+        from django.apps import apps
+
+        legal_case = apps.get_model("programmes", "LegalCase")
+        assigned = legal_case.objects.filter(organisation=ctx.organisation, lawyer=ctx.user)
+        own |= Q(pk__in=assigned.exclude(threat_report=None).values("threat_report"))
+        own |= Q(person__in=assigned.exclude(person=None).values("person"))
     return reports.filter(own)
 
 

@@ -72,8 +72,8 @@ RESPONDERS = MANAGERS | {"supervisor", "focal_point", "partner"}
 # Who reads Rosa's threat report, its evidence and its dossier: the case managers and
 # (not the dossier or the evidence) Rosa herself. DESIGN.md section 1 gives supervisors
 # "the Step 2 documentation of threats against their staff" and lawyers "the cases they
-# are assigned"; incidents.access.CASE_READERS gives both every report of the
-# organisation (see KNOWN_DEVIATIONS).
+# are assigned": the world's supervisor manages Zoila, not Rosa, and its lawyer works
+# Zoila's legal case, so neither reads Rosa's report (incidents.access.reports_visible_to).
 THREAT_READERS = MANAGERS
 # Who sees Rosa's deployment: managers, the signatory, the traveller herself.
 DEPLOYMENT_READERS = MANAGERS | {"signatory", "defender"}
@@ -532,20 +532,4 @@ SECRET_READERS: dict[str, frozenset[str]] = {
 # DESIGN.md has it until someone decides: (route, persona) -> why. These cases are
 # expected to fail (strict xfail): when the application changes, they pass, and the
 # entry must go.
-_STEP_2 = (
-    "DESIGN.md section 1: a supervisor receives the Step 2 documentation of threats "
-    "against their staff, a lawyer works the cases assigned to them; "
-    "incidents.access.CASE_READERS lets every supervisor and lawyer of the organisation "
-    "read every threat report, its evidence and its dossier"
-)
-KNOWN_DEVIATIONS: dict[tuple[str, str], str] = {
-    (route, persona): _STEP_2
-    for route in (
-        "threat-detail",
-        "threat-evidence",
-        "threat-dossier",
-        "GET /api/v1/threats/{report_id}",
-        "GET /api/v1/threats/{report_id}/checklist",
-    )
-    for persona in ("supervisor", "lawyer")
-}
+KNOWN_DEVIATIONS: dict[tuple[str, str], str] = {}

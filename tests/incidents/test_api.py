@@ -25,6 +25,7 @@ from amparo.incidents import actions, checklist, vault
 from amparo.incidents.classify import explanation
 from amparo.incidents.models import ChecklistItem, EvidenceFile, ThreatReport
 from amparo.people import actions as people_actions
+from conftest import supervise
 from tests.core.raw import plaintext_snapshot
 
 RECEIPT_KEYS = {"id", "receipt", "level", "explanation", "status", "refused_files", "alert"}
@@ -524,7 +525,10 @@ def test_it_refuses_a_malformed_page_or_date(world, api_client, query):
 
 
 def test_it_shows_a_case_reader_the_whole_record(world, api_client, cases):
+    supervise(world)
     report = cases["high"]
+    # A report about Rosa, whom the supervisor supervises.
+    ThreatReport.objects.filter(pk=report.pk).update(person=world.defender_person)
     for persona in (world.coordinator, world.supervisor):
         response = api_client(persona).get(f"/api/v1/threats/{report.pk}")
         assert response.status_code == 200
@@ -650,7 +654,9 @@ def test_a_coordinator_sets_the_status(world, api_client, cases):
 
 
 def test_a_supervisor_reads_cases_but_does_not_steer_them(world, api_client, cases):
+    supervise(world)
     report = cases["medium"]
+    ThreatReport.objects.filter(pk=report.pk).update(person=world.defender_person)
     c = api_client(world.supervisor)
     assert c.get(f"/api/v1/threats/{report.pk}").status_code == 200
     assert post(c, {"status": "closed"}, f"/api/v1/threats/{report.pk}/status").status_code == 404

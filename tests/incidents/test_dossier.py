@@ -13,6 +13,7 @@ from django.utils import timezone
 from amparo.core.models import AuditEntry
 from amparo.incidents import actions, dossier, vault
 from amparo.incidents.models import ChecklistItem, CustodyAction, CustodyEvent, ThreatReport
+from conftest import supervise
 from tests.incidents.pdftext import pdf_text
 
 VERBATIM = "Si sigues denunciando la mina te vamos a desaparecer, Rosa"
@@ -117,6 +118,7 @@ def test_it_exports_the_record_evidence_and_custody_in_english(world, login):
 
 
 def test_it_appends_an_export_to_every_files_custody_and_audits_it(world, login):
+    supervise(world)
     report = make_report(world)
     c = login(world.supervisor)
 

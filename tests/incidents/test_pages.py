@@ -32,7 +32,8 @@ from amparo.incidents.models import (
     ThreatReport,
 )
 from amparo.people import actions as people_actions
-from conftest import PASSWORD
+from amparo.people.models import Role
+from conftest import PASSWORD, make_persona, supervise
 from tests.people.org_pages import random_id, without_csrf
 
 # Step 1 answers that make a medium threat: the source is linked to illegal mining and
@@ -533,6 +534,7 @@ def case(world):
 
 @pytest.mark.parametrize("role", ["defender", "focal_point", "coordinator", "supervisor"])
 def test_it_renders_the_case_for_each_role_allowed(world, login, case, role):
+    supervise(world)
     report, _photo = case
     page = login(getattr(world, role)).get(f"/o/org-a/threats/{report.pk}/")
     assert page.status_code == 200
@@ -584,6 +586,7 @@ def test_it_gives_the_person_plain_guidance_in_the_reports_language(world, login
 
 
 def test_it_streams_evidence_to_a_case_reader(world, login, case):
+    supervise(world)
     report, photo = case
     evidence = EvidenceFile.objects.get()
     url = f"/o/org-a/threats/{report.pk}/evidence/{evidence.pk}/"
@@ -724,3 +727,27 @@ def test_the_person_threatened_sees_their_record_but_not_evidence_or_staff_notes
     )
     assert "Casa segura en Iberia" in coordinator_page
     assert "foto amenaza.jpg" in coordinator_page
+
+
+def test_a_supervisor_and_a_lawyer_read_only_the_reports_they_need_to_know(world, login, case):
+    """DESIGN.md section 1: a supervisor receives the Step 2 documentation of threats
+    against their own staff; a lawyer works only the cases assigned to them."""
+    from amparo.programmes.models import LegalCase
+
+    report, _photo = case
+    url = f"/o/org-a/threats/{report.pk}/"
+    assert login(world.supervisor).get(url).status_code == 404  # Rosa is not their staff
+    supervise(world)
+    assert login(world.supervisor).get(url).status_code == 200
+    lawyer = make_persona(world.org_a, Role.LAWYER, "lawyer@a.example")
+    assert login(lawyer).get(url).status_code == 404
+    assert report.pk not in {r.pk for r in login(lawyer).get("/o/org-a/threats/").context["page"]}
+    LegalCase.objects.create(
+        organisation=world.org_a,
+        threat_report=report,
+        matter="threat",
+        summary="Denuncia ante la fiscalía",
+        lawyer=lawyer.user,
+        opened_at=report.created_at,
+    )
+    assert login(lawyer).get(url).status_code == 200
