@@ -228,3 +228,24 @@ def test_every_figure_read_from_the_tallies_equals_a_count_of_the_facts(world, d
     assert {(r["cell"], r["month"], r["kind"]): r["count"] for r in built["cells"]} == {
         key: n for key, n in cells.items() if n >= public.K
     }
+
+
+def test_evidence_added_later_moves_the_report_into_the_documented_count(world):
+    """A split OpenRosa submission's later part adds files (incidents.actions.add_evidence):
+    the fact now has evidence, and its tallies count it as documented."""
+    from amparo.incidents import vault
+    from tests.incidents.test_api import jpeg_bytes
+
+    body = {"verbatim": "Te vamos a encontrar", "region": "Pando"}
+    report = actions.report_threat(
+        world.focal_point.user, world.org_a, body, source=Source.WEB
+    ).report
+    kl = IncidentTally.objects.filter(organisation=world.org_a, grain="kl")
+    assert sum(kl.values_list("documented", flat=True)) == 0
+    photo = jpeg_bytes()
+    staged = vault.stage_stream(world.org_a.pk, "foto.jpg", iter([photo]))
+    actions.add_evidence(world.focal_point.user, report, [staged])
+    assert Incident.objects.get(report=report).has_evidence
+    assert sum(kl.values_list("documented", flat=True)) == 1
+    assert sum(kl.values_list("n", flat=True)) == 1
+    assert tallies.differences() == []
