@@ -271,14 +271,8 @@ def _store_evidence(
         return
     files = [
         EvidenceFile(
-            id=s.evidence_id,
-            organisation_id=report.organisation_id,
+            **{**s.row_fields(), "organisation_id": report.organisation_id},
             report=report,
-            name=s.name,
-            content_type=s.content_type,
-            size=s.size,
-            sha256=s.sha256,
-            file_key=vault.encode_key(s.key),
             uploaded_at=now,
             uploaded_by=user,
         )

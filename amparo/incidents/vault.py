@@ -364,6 +364,19 @@ class StagedEvidence:
     sha256: str = ""
     refused: str = ""
 
+    def row_fields(self) -> dict[str, Any]:
+        """The columns every model of a vault file shares (evidence, hotspot photos, travel
+        documents): its id is the blob's name, its key sealed by the row's field."""
+        return {
+            "id": self.evidence_id,
+            "organisation_id": self.organisation_id,
+            "name": self.name,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "file_key": encode_key(self.key),
+        }
+
     def commit(self) -> None:
         """Make the blob final (the report committed), durably: the rename is on disk
         before the report's commit confirms it."""

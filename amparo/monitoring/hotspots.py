@@ -268,14 +268,8 @@ def add_photos(actor: Any, hotspot: Hotspot, photos: Sequence[vault.StagedEviden
                 user = actor if isinstance(actor, User) else None
                 rows = [
                     HotspotPhoto(
-                        id=s.evidence_id,
-                        organisation_id=locked.organisation_id,
+                        **{**s.row_fields(), "organisation_id": locked.organisation_id},
                         hotspot=locked,
-                        name=s.name,
-                        content_type=s.content_type,
-                        size=s.size,
-                        sha256=s.sha256,
-                        file_key=vault.encode_key(s.key),
                         uploaded_at=now,
                         uploaded_by=user,
                     )

@@ -61,15 +61,9 @@ def attach_document(
             )
         with transaction.atomic():
             document = TravelDocument.objects.create(
-                id=staged.evidence_id,  # the blob's name in the vault
-                organisation_id=deployment.organisation_id,
+                **{**staged.row_fields(), "organisation_id": deployment.organisation_id},
                 deployment=deployment,
                 kind=kind,
-                name=staged.name,
-                content_type=staged.content_type,
-                size=staged.size,
-                sha256=staged.sha256,
-                file_key=vault.encode_key(staged.key),
                 uploaded_at=timezone.now(),
                 uploaded_by=actor if isinstance(actor, User) else None,
             )
