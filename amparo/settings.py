@@ -133,7 +133,9 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's backend, with a process's writers queued on a mutex rather than
+            # on SQLite's sleeping busy handler (amparo/core/db/sqlite3/base.py).
+            "ENGINE": "amparo.core.db.sqlite3",
             "NAME": str(DATA_DIR / "amparo.sqlite3"),
             "CONN_MAX_AGE": CONN_MAX_AGE,
             "OPTIONS": {
@@ -226,8 +228,9 @@ def _rate(name: str, default: str) -> str:
 
 
 # Rate limits (issue 10; amparo/core/ratelimit.py) on what anyone can reach without an
-# account: anonymous reports (web form and API, one budget), the SMS webhooks and OpenRosa
-# submissions. "<count>/<period>" (period s, m, h or d, e.g. "10/h"), or "off".
+# account: anonymous reports (web form and API, one budget), receipt lookups (page and
+# API, one budget), the SMS webhooks and OpenRosa submissions. "<count>/<period>"
+# (period s, m, h or d, e.g. "10/h"), or "off".
 # AMPARO_RATE_LIMITS=false turns every limit off (the benchmarks do). Clients are counted
 # by an HMAC of their address, never the address itself, in a table every web process
 # shares; AMPARO_CLIENT_IP_HEADER names the header a proxy puts the client's address in.
@@ -235,6 +238,7 @@ AMPARO_RATE_LIMITS = env_bool("AMPARO_RATE_LIMITS", True)
 AMPARO_RATE_ANON_REPORTS = _rate("AMPARO_RATE_ANON_REPORTS", "10/h")
 AMPARO_RATE_SMS = _rate("AMPARO_RATE_SMS", "120/m")
 AMPARO_RATE_OPENROSA = _rate("AMPARO_RATE_OPENROSA", "240/m")
+AMPARO_RATE_RECEIPTS = _rate("AMPARO_RATE_RECEIPTS", "30/h")
 AMPARO_CLIENT_IP_HEADER = env_str("AMPARO_CLIENT_IP_HEADER", "")
 RATELIMIT_ENABLE = AMPARO_RATE_LIMITS
 RATELIMIT_USE_CACHE = "ratelimit"

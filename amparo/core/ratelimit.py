@@ -1,5 +1,5 @@
 """Rate limits on the doors anyone can knock on (issue 10): anonymous threat reports (the
-web form and the API), the SMS webhooks and OpenRosa submissions. Login is limited
+web form and the API), receipt lookups, the SMS webhooks and OpenRosa submissions. Login is limited
 separately, by django-axes.
 
 Counting is django-ratelimit's (``get_usage``); the counters live in a database table
@@ -68,6 +68,10 @@ ANONYMOUS_REPORTS = Limit("anonymous-report", "AMPARO_RATE_ANON_REPORTS")
 # organisation's gateway on the same installation (Twilio calls from shared addresses).
 SMS_WEBHOOKS = Limit("sms-webhook", "AMPARO_RATE_SMS", per_organisation=True)
 OPENROSA_SUBMISSIONS = Limit("openrosa-submission", "AMPARO_RATE_OPENROSA", per_organisation=True)
+# Receipt codes (60 random bits) cannot be guessed; the limit keeps it that way against a
+# client trying many, and the lookups cheap. One budget for the page's lookups (POSTs:
+# the page counts only those, not showing its empty form) and the API's (GETs).
+RECEIPT_LOOKUPS = Limit("receipt-lookup", "AMPARO_RATE_RECEIPTS", methods=("GET", "POST"))
 
 
 def rate_of(limit: Limit) -> str | None:
@@ -169,6 +173,22 @@ def refuse_page(request: HttpRequest, seconds: int) -> HttpResponse:
             "Send it again in %(minutes)s minutes."
         )
         % {"minutes": _minutes(seconds)},
+        "danger": _(
+            "If you are in danger now, call or text your organisation, or send an SMS to "
+            "its number."
+        ),
+    }
+    body = engines["django"].from_string(_PAGE).render(context, request)
+    return HttpResponse(body, status=429, headers={"Retry-After": str(seconds)})
+
+
+def refuse_lookup_page(request: HttpRequest, seconds: int) -> HttpResponse:
+    """The receipt page's answer: no status shown, when to look again, and that a report
+    in danger goes to the organisation directly."""
+    context = {
+        "title": _("Too many receipt lookups from this connection"),
+        "not_saved": _("No status was looked up."),
+        "again": _("Look again in %(minutes)s minutes.") % {"minutes": _minutes(seconds)},
         "danger": _(
             "If you are in danger now, call or text your organisation, or send an SMS to "
             "its number."

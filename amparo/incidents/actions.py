@@ -508,8 +508,10 @@ def record_custody(
         audit.record(actor, f"evidence.{action}", evidence, details={"sha256": evidence.sha256})
 
 
-def verify_evidence(evidence: EvidenceFile) -> str:
-    """Re-hash a file: "" when it matches its intake hash, else what is wrong."""
+def verify_evidence(evidence: Any) -> str:
+    """Re-hash a file of the vault (an evidence file, a hotspot photo or a travel
+    document: any row with ``organisation_id``, ``pk``, ``file_key`` and ``sha256``):
+    "" when it matches its intake hash, else what is wrong."""
     import hashlib
 
     digest = hashlib.sha256()

@@ -399,9 +399,15 @@ def report_anonymously(
     )
 
 
-@public_router.get("/status/{receipt}", auth=None, response={200: PublicStatusOut, 404: Error})
-def status_by_receipt(request: HttpRequest, receipt: str) -> dict[str, Any]:
-    """What a receipt code reveals: status, level and the day the report arrived."""
+@public_router.get(
+    "/status/{receipt}", auth=None, response={200: PublicStatusOut, 404: Error, 429: Error}
+)
+def status_by_receipt(request: HttpRequest, receipt: str) -> dict[str, Any] | HttpResponse:
+    """What a receipt code reveals: status, level and the day the report arrived. Limited
+    per client address, together with the receipt page (429 with Retry-After)."""
+    wait = ratelimit.seconds_to_wait(request, ratelimit.RECEIPT_LOOKUPS)
+    if wait is not None:
+        return ratelimit.refuse_json(request, wait)
     row = access.status_by_receipt(receipt)
     if row is None:
         not_found()

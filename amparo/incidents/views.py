@@ -241,8 +241,14 @@ def anonymous_report(request: HttpRequest, slug: str) -> HttpResponse:
 @csrf_protect
 def receipt_status(request: HttpRequest) -> HttpResponse:
     """Status, level and dates for a receipt code; never the content. An unknown code and
-    a malformed one get the same answer. A POST, so codes stay out of addresses and logs."""
+    a malformed one get the same answer. A POST, so codes stay out of addresses and logs.
+    Lookups are limited per client address (``AMPARO_RATE_RECEIPTS``); showing the empty
+    form (GET) is not counted."""
     looked = request.method == "POST"
+    if looked:
+        wait = ratelimit.seconds_to_wait(request, ratelimit.RECEIPT_LOOKUPS)
+        if wait is not None:
+            return ratelimit.refuse_lookup_page(request, wait)
     form = ReceiptForm(request.POST if looked else None)
     found: dict[str, Any] | None = None
     row = access.status_by_receipt(form.cleaned_data["code"]) if form.is_valid() else None

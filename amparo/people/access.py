@@ -80,6 +80,14 @@ def access_organisation_by_slug(user: Any, slug: str) -> OrgContext:
     organisation = Organisation.objects.filter(slug=slug).first()
     if organisation is None:
         not_found()
+    return access_organisation(user, organisation)
+
+
+def access_organisation(user: Any, organisation: Organisation) -> OrgContext:
+    """The user's context in an organisation already loaded (e.g. with the object that
+    names it): the same membership check as by slug, one query fewer."""
+    if not user.is_authenticated:
+        not_found()
     roles = frozenset(
         Membership.objects.filter(user=user, organisation=organisation).values_list(
             "role", flat=True

@@ -212,7 +212,7 @@ def _find(request: HttpRequest, deployment_id: UUID) -> tuple[OrgContext, Deploy
     )
     if holder is None:
         not_found()
-    ctx = people_access.access_organisation_by_slug(request.user, holder.organisation.slug)
+    ctx = people_access.access_organisation(request.user, holder.organisation)
     # travel.access: a traveller sees their own deployments, whatever their roles.
     if holder.traveller.user_id is not None and holder.traveller.user_id == ctx.user.pk:
         return ctx, holder

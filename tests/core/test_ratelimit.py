@@ -1,8 +1,9 @@
 """Rate limits (issue 10, amparo/core/ratelimit.py) on what anyone can reach without an
-account: the anonymous report form and API (one budget), the SMS webhooks and OpenRosa
-submissions. The request after the limit is refused with 429 before anything is stored;
-other addresses, and other organisations' gateways, are not affected; the counters'
-table holds no IP address, in any form; the limits can be turned off by settings."""
+account: the anonymous report form and API (one budget), receipt lookups (page and API,
+one budget), the SMS webhooks and OpenRosa submissions. The request after the limit is
+refused with 429 before anything is stored; other addresses, and other organisations'
+gateways, are not affected; the counters' table holds no IP address, in any form; the
+limits can be turned off by settings."""
 
 from __future__ import annotations
 
@@ -116,6 +117,45 @@ def test_behind_a_proxy_the_clients_address_comes_from_the_configured_header(wor
     assert web_report(proxy, HTTP_X_REAL_IP=ADDRESS).status_code == 429
     # The header's last address is the one the proxy added; what the client sent is not.
     assert web_report(proxy, HTTP_X_REAL_IP=f"192.0.2.1, {OTHER}").status_code == 429
+
+
+# Receipt lookups
+
+
+def receipt_page(code: str, address: str = ADDRESS) -> Any:
+    return Client(REMOTE_ADDR=address).post("/report/status/", {"code": code})
+
+
+def receipt_api(code: str, address: str = ADDRESS) -> Any:
+    return Client(REMOTE_ADDR=address).get(f"/api/v1/public/threats/status/{code}")
+
+
+@override_settings(AMPARO_RATE_RECEIPTS="3/h")
+def test_receipt_lookups_are_limited_on_the_page_and_the_api_together(world):
+    code = api_report().json()["receipt"]
+    assert receipt_page(code).context["found"]["receipt"] == code
+    assert receipt_api(code).status_code == 200
+    assert receipt_api("AAAA-BBBB-CCCC").status_code == 404  # a miss counts too
+    refused = receipt_api(code)
+    assert refused.status_code == 429
+    assert set(refused.json()) == {"detail"}
+    assert int(refused["Retry-After"]) > 0
+    with translation.override("en"):
+        page = Client(REMOTE_ADDR=ADDRESS, HTTP_ACCEPT_LANGUAGE="en").post(
+            "/report/status/", {"code": code}
+        )
+    assert page.status_code == 429
+    assert "No status was looked up" in page.content.decode()
+    assert code not in page.content.decode()
+    # Showing the empty form is not counted; another address is not affected.
+    assert Client(REMOTE_ADDR=ADDRESS).get("/report/status/").status_code == 200
+    assert receipt_api(code, OTHER).status_code == 200
+
+
+def test_the_receipt_api_documents_its_429(client, db):
+    spec = client.get("/api/openapi.json").json()
+    responses = spec["paths"]["/api/v1/public/threats/status/{receipt}"]["get"]["responses"]
+    assert "429" in responses
 
 
 # SMS webhooks and OpenRosa

@@ -1,5 +1,6 @@
-"""``amparo verify-evidence``: every evidence file re-hashed against its intake SHA-256;
-a missing or altered file is named, recorded in its custody log, and fails the run."""
+"""``amparo verify-evidence``: every file of the vault (evidence, hotspot photos, travel
+documents) re-hashed against its intake SHA-256; a missing or altered file is named,
+recorded in its custody log (evidence) or the audit log (the others), and fails the run."""
 
 from __future__ import annotations
 
@@ -160,3 +161,77 @@ def test_it_runs_as_amparo_verify_evidence(world, capsys, monkeypatch):
         main(["amparo", "verify-evidence"])
     assert exit_.value.code == 1
     assert str(evidence.pk) in capsys.readouterr().err
+
+
+def _photo_and_document(world):
+    """A hotspot photo and a travel document of org-a: the vault's two other kinds."""
+    import datetime as dt
+
+    from amparo.monitoring import hotspots
+    from amparo.travel.documents import attach_document
+    from amparo.travel.models import Deployment, TravelDocument
+
+    hotspot = hotspots.add_hotspot(
+        world.focal_point.user,
+        world.org_a,
+        kind="mining_camp",
+        observed_on=dt.date(2025, 2, 1),
+        geometry={"type": "Point", "coordinates": [-69.1891, -12.5934]},
+        mapped_by=world.focal_point.user,
+    )
+    photo_bytes = JPEG + b"camp seen from the river" * 50
+    added = hotspots.add_photos(
+        world.focal_point.user,
+        hotspot,
+        [vault.stage_stream(world.org_a.pk, "camp.jpg", iter([photo_bytes]))],
+    )
+    deployment = Deployment.objects.create(
+        organisation=world.org_a,
+        traveller=world.defender_person,
+        trip_type="other",
+        starts_on=dt.date(2026, 3, 1),
+        returns_on=dt.date(2026, 3, 10),
+    )
+    pdf = b"%PDF-1.4\n" + b"programme " * 300 + b"\n%%EOF\n"
+    document = attach_document(
+        world.coordinator.user,
+        deployment,
+        TravelDocument.Kind.PROGRAMME,
+        vault.stage_stream(world.org_a.pk, "programa.pdf", iter([pdf])),
+    )
+    return added.photos[0], document
+
+
+def test_it_also_checks_hotspot_photos_and_travel_documents(world):
+    from amparo.core.models import AuditEntry
+
+    report_with_files(world, world.org_a, count=1)
+    photo, document = _photo_and_document(world)
+
+    code, out, err = run()
+    assert code == 0, err
+    assert "3 files verified, 0 problems (1 evidence, 1 hotspot photos, 1 travel documents)" in out
+
+    # Altered photo, missing document: both named, both in the audit log, the run fails.
+    path = vault.blob_path(photo.organisation_id, photo.pk)
+    blob = bytearray(path.read_bytes())
+    blob[-20] ^= 0xFF
+    path.write_bytes(bytes(blob))
+    vault.blob_path(document.organisation_id, document.pk).unlink()
+
+    code, _out, err = run()
+    assert code == 1
+    problems = [line for line in err.splitlines() if line.startswith("PROBLEM")]
+    assert len(problems) == 2
+    assert any(f"hotspot photo {photo.pk}" in line and "altered" in line for line in problems)
+    assert any(f"travel document {document.pk}" in line and "missing" in line for line in problems)
+    mismatches = AuditEntry.objects.filter(action="vault.mismatch")
+    assert {e.object_id for e in mismatches} == {str(photo.pk), str(document.pk)}
+    runs = AuditEntry.objects.filter(action="vault.verified").order_by("seq")
+    assert [e.details["problems"] for e in runs] == [0, 2]
+    assert verify_chain()[1] == []
+
+    # Another organisation's run does not look at org-a's files.
+    code, out, _err = run("--organisation", "org-b")
+    assert code == 0
+    assert "0 files verified, 0 problems" in out
