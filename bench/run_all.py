@@ -7,6 +7,7 @@ its budget from DESIGN.md section 9, the ratio and whether the budget is met.
     .venv/bin/python bench/run_all.py --only intake --db postgres
     .venv/bin/python bench/run_all.py --markdown           # the table for docs/performance.md
     .venv/bin/python bench/run_all.py --scaling            # how the cost grows with the data
+    .venv/bin/python bench/run_all.py --from a.json --from b.json  # one table from --save files
 
 Each benchmark runs as its own process (``bench/<name>.py ... --json FILE``), on its own
 fresh database (bench/harness.py); its output streams through, prefixed with its name
@@ -692,6 +693,33 @@ def _figure(outcome: Outcome, name: str) -> float | None:
     return float(value) if value is not None else None
 
 
+def load_saved(paths: list[str]) -> tuple[list[Outcome], list[str]]:
+    """Runs saved by ``--save``, for one table: e.g. the dashboard's full-size runs of a
+    ``--scaling`` run beside the other benchmarks of a run with ``--only``. The table
+    names each file's machine lines, so runs of different commits or loads show it."""
+    outcomes: list[Outcome] = []
+    machine: list[str] = []
+    full_dashboard = DASHBOARD_SIZES[-1]
+    for path in paths:
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+        if saved.get("quick"):
+            raise SystemExit(f"{path} is a --quick run: its figures are not the budgets' sizes")
+        for run in saved["runs"]:
+            if saved.get("scaling"):
+                data = run.get("data") or {}
+                if run["bench"] != "dashboard" or data.get("size") != full_dashboard:
+                    continue
+            outcomes.append(
+                Outcome(run["bench"], run["database"], run["data"], run["error"], run["seconds"])
+            )
+        benches = sorted({run["bench"] for run in saved["runs"]})
+        machine.append(f"{Path(path).name} ({', '.join(benches)}):")
+        machine += [f"  {line}" for line in saved["machine"]]
+    order = {bench.name: i for i, bench in enumerate(BENCHES)}
+    outcomes.sort(key=lambda o: (order.get(o.bench, 99), o.database != "sqlite"))
+    return outcomes, machine
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -730,7 +758,19 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=0, help="per benchmark, seconds")
     parser.add_argument("--quiet", action="store_true", help="do not stream the benchmarks' output")
     parser.add_argument("--save", metavar="PATH", help="write every run's figures to PATH (JSON)")
+    parser.add_argument(
+        "--from",
+        dest="from_files",
+        metavar="PATH",
+        action="append",
+        help="run nothing: print the table from files written by --save (repeatable; "
+        "from a --scaling file only the full-size dashboard runs are taken)",
+    )
     opts = parser.parse_args()
+    if opts.from_files:
+        outcomes, machine = load_saved(opts.from_files)
+        print_table(outcomes, opts, machine)
+        return 1 if any(o.error for o in outcomes) else 0
 
     databases = {
         "sqlite": ["sqlite"],

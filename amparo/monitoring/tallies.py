@@ -188,9 +188,11 @@ def _rebuild_sql(grain: str, where: str) -> str:
 
 
 @transaction.atomic
+@transaction.atomic
 def rebuild(organisation_id: Any = None) -> int:
-    """Recount the tallies of one organisation (or of all) from the facts. Returns the
-    number of tally rows written."""
+    """Recount the tallies of one organisation (or of all) from the facts, in one
+    transaction (the readers never see them emptied half-way). Returns the number of
+    tally rows written."""
     tallies = IncidentTally.objects.all()
     where, params = "1 = 1", []
     if organisation_id is not None:

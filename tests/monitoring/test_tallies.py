@@ -113,6 +113,12 @@ def test_the_command_checks_and_rebuilds(world):
     call_command("rebuild_tallies", "--organisation", org.slug)
     call_command("rebuild_tallies", "--check")
     assert tallies.differences(org.pk) == []
+    # The recount is in the audit log (the checks are not: they change nothing).
+    from amparo.core.models import AuditEntry
+
+    entry = AuditEntry.objects.get(action="tallies.rebuilt")
+    assert entry.organisation_id == org.pk
+    assert entry.details["rows"] > 0
 
 
 def _incident(org, month, kind, level, region, actor, place, origin="report", evidence=False):
