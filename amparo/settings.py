@@ -150,7 +150,9 @@ else:
                     "PRAGMA foreign_keys=ON;"
                 ),
             },
-            "TEST": {"NAME": env_str("AMPARO_TEST_SQLITE_NAME") or None},
+            # In memory unless named; said outright, as pytest-django recognises only
+            # Django's own engine as SQLite when it names the databases of its workers.
+            "TEST": {"NAME": env_str("AMPARO_TEST_SQLITE_NAME") or ":memory:"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

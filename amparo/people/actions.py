@@ -337,7 +337,10 @@ def user_for_api_token(secret: str) -> User | None:
     # write lock and a sync).
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        # In a transaction of its own, so that on SQLite it queues with the other writers
+        # (amparo/core/db/sqlite3) rather than in SQLite's sleeping busy handler.
+        with transaction.atomic():
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
 
 

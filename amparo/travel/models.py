@@ -382,7 +382,12 @@ class ExpectedCheckIn(_Sealed):
 
     class Meta:
         ordering = ["due_at"]
-        indexes = [models.Index(fields=["state", "deadline"], name="expected_state_deadline")]
+        indexes = [
+            # The worker's sweep for missed check-ins (travel.checkins.sweep_missed).
+            models.Index(fields=["state", "deadline"], name="expected_state_deadline"),
+            # The check-in being waited for, on every check-in (checkins.current_expected).
+            models.Index(fields=["deployment", "state", "due_at"], name="expected_deployment_due"),
+        ]
 
     def __str__(self) -> str:
         return f"check-in due {self.due_at:%Y-%m-%d %H:%M} ({self.state})"

@@ -1,13 +1,18 @@
-"""The SQLite backend's writers' mutex (amparo/core/db/sqlite3/base.py): the threads of
-one process that write to a file database take turns on a lock instead of SQLite's
-sleeping busy handler; nothing is lost, the lock is released however a transaction ends,
-and a transaction left open never deadlocks the others.
+"""The SQLite backend's writers' locks (amparo/core/db/sqlite3/base.py): the threads of
+one process that write to a file database take turns on a mutex, and processes on a lock
+file, instead of SQLite's sleeping busy handler; nothing is lost, the locks are released
+however a transaction ends, and a transaction left open never deadlocks the others.
 
 These tests open a file database of their own (the suite's SQLite database is in memory,
 where the mutex is not used), so they run the same whichever database the suite is on."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -167,3 +172,55 @@ def test_a_transaction_left_open_delays_the_others_but_does_not_deadlock_them(al
     with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         cursor.execute("UPDATE counter SET n = n + 1")
     assert _value(alias) == 11
+
+
+HOLDER = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def _hold_in_another_process(database: str, seconds: float) -> subprocess.Popen[str]:
+    """Another process (as the worker or a second web process would) holding the
+    writers' file lock of ``database`` for ``seconds``, then exiting."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, f"{database}-writers", str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_writers_of_other_processes_take_turns_on_the_lock_file(alias):
+    """While another process holds the lock file, a writer here waits for it (and does
+    not begin in SQLite); when that process ends, the kernel releases the lock and the
+    writer goes on. A process killed while holding it does not block anyone."""
+    database = str(connections[alias].settings_dict["NAME"])
+    holder = _hold_in_another_process(database, 1.0)
+    began = time.monotonic()
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        waited = time.monotonic() - began
+        cursor.execute("UPDATE counter SET n = n + 1")
+    holder.wait(timeout=10)
+    assert waited >= 0.5
+    assert _value(alias) == 1
+
+    killed = _hold_in_another_process(database, 60)
+    probe = os.open(f"{database}-writers", os.O_RDWR)
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=10)
+        fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free at once: no wait, no error
+        fcntl.flock(probe, fcntl.LOCK_UN)
+    finally:
+        os.close(probe)
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        cursor.execute("UPDATE counter SET n = n + 1")
+    assert _value(alias) == 2

@@ -198,6 +198,26 @@ def test_a_checkin_marks_the_current_expected_one(world, deployment):
     assert checkin.expected_id == rows[1].pk
 
 
+@pytest.mark.parametrize("unswept", [2, checkins.LOOKAHEAD + 3])
+def test_a_checkin_finds_its_expected_one_behind_missed_ones_not_yet_swept(
+    world, deployment, unswept
+):
+    """Check-ins every hour with 15 minutes' grace; the worker has not run: the pending
+    ones whose deadline passed come first, fewer or more than current_expected reads at
+    once, and the check-in still answers the one being waited for."""
+    with time_machine.travel(BEFORE, tick=False):
+        lima_leg(world, deployment, checkin_every_hours=1, grace_minutes=15)
+    rows = expected(deployment)
+    assert len(rows) > unswept + 1
+    waited_for = rows[unswept]
+    with time_machine.travel(waited_for.due_at + timedelta(minutes=5), tick=False):
+        checkin = checkins.check_in(world.defender.user, deployment, via="web")
+    assert checkin.expected_id == waited_for.pk
+    states = [e.state for e in expected(deployment)]
+    assert states[:unswept] == [ExpectedState.PENDING] * unswept
+    assert states[unswept] == ExpectedState.CHECKED_IN
+
+
 def test_a_checkin_long_before_its_due_time_answers_none(world, deployment):
     with time_machine.travel(BEFORE, tick=False):
         lima_leg(world, deployment)
