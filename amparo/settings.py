@@ -220,6 +220,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# The client's address as the rate limits see it (AMPARO_CLIENT_IP_HEADER behind a proxy).
+AXES_CLIENT_IP_CALLABLE = "amparo.core.ratelimit.login_client_address"
 
 
 def _rate(name: str, default: str) -> str:

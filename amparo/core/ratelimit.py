@@ -110,6 +110,15 @@ def client_address(request: HttpRequest) -> str:
     return str(address)
 
 
+def login_client_address(request: HttpRequest) -> str | None:
+    """The address django-axes counts failed sign-ins by (``AXES_CLIENT_IP_CALLABLE``):
+    the same as the rate limits', so behind a proxy that sets ``AMPARO_CLIENT_IP_HEADER``
+    each client is locked out on its own rather than all of them as the proxy. Axes keeps
+    it in its table of failed attempts (staff sign-ins; no reporter signs in)."""
+    address = client_address(request)
+    return None if address == "unknown" else address
+
+
 def client_key(request: HttpRequest, limit: Limit | None = None) -> str:
     """An HMAC of the client's address, under a key derived from SECRET_KEY, that changes
     every UTC day. The address itself goes no further than this function."""

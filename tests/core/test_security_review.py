@@ -200,6 +200,32 @@ def test_login_is_locked_by_django_axes_with_a_429(world):
     assert "_auth_user_id" not in c.session
 
 
+def test_behind_a_proxy_the_lockout_counts_each_client_not_the_proxy(world, settings):
+    """With AMPARO_CLIENT_IP_HEADER, failed sign-ins are counted per client address from
+    the header the proxy sets: one client's failures do not lock the account for others
+    behind the same proxy, and the locked client stays locked whatever it puts there."""
+    settings.AMPARO_CLIENT_IP_HEADER = "X-Real-IP"
+    proxy = "10.0.0.2"
+    email = world.defender.user.email
+    attacker = Client(REMOTE_ADDR=proxy, HTTP_X_REAL_IP="203.0.113.5")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attacker.post("/accounts/login/", {"username": email, "password": "not the password"})
+    assert (
+        attacker.post("/accounts/login/", {"username": email, "password": PASSWORD}).status_code
+        == 429
+    )
+    # The header's last address is the one the proxy added: a forged first one is ignored.
+    forged = Client(REMOTE_ADDR=proxy, HTTP_X_REAL_IP="192.0.2.1, 203.0.113.5")
+    assert (
+        forged.post("/accounts/login/", {"username": email, "password": PASSWORD}).status_code
+        == 429
+    )
+    owner = Client(REMOTE_ADDR=proxy, HTTP_X_REAL_IP="198.51.100.9")
+    response = owner.post("/accounts/login/", {"username": email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert "_auth_user_id" in owner.session
+
+
 # Uploads
 
 
