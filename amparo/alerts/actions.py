@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,6 +102,48 @@ def raise_alert(
     ``snapshot``: the policy's, taken by the caller before its transaction (a read that
     need not hold the write lock). ``audit_batch``: the caller appends the audit entry
     with its own, at the end of its transaction, so the chain's head is locked briefly."""
+    prepared = prepare_alert(
+        actor,
+        organisation,
+        kind=kind,
+        severity=severity,
+        message=message,
+        person=person,
+        location=location,
+        subject=subject,
+        policy=policy,
+        snapshot=snapshot,
+        source=source,
+        unverified=unverified,
+    )
+    return raise_alerts(actor, [prepared], audit_batch=audit_batch)[0]
+
+
+@dataclass(frozen=True)
+class PreparedAlert:
+    """An alert checked and built, with the policy it snapshots; not yet written."""
+
+    alert: Alert
+    policy: EscalationPolicy
+
+
+def prepare_alert(
+    actor: Any,
+    organisation: Organisation,
+    *,
+    kind: str,
+    severity: str,
+    message: str = "",
+    person: Person | None = None,
+    location: dict[str, float] | None = None,
+    subject: Any = None,
+    policy: EscalationPolicy | None = None,
+    snapshot: dict[str, Any] | None = None,
+    source: str = "web",
+    unverified: bool = False,
+) -> PreparedAlert:
+    """Check an alert's values and build it (``raise_alert``'s arguments); nothing is
+    written until ``raise_alerts``."""
     if kind not in AlertKind.values:
         raise ValidationError({"kind": _("Unknown alert kind.")})
     if severity not in Severity.values:
@@ -119,7 +162,6 @@ def raise_alert(
     policy = policy or choose_policy(organisation, kind, severity)
     if snapshot is None:
         snapshot = policy.snapshot()
-    raised_at = timezone.now()
     alert = Alert(
         organisation=organisation,
         kind=kind,
@@ -132,26 +174,50 @@ def raise_alert(
         source=source,
         unverified=unverified,
         policy_snapshot=snapshot,
-        raised_at=raised_at,
+        raised_at=timezone.now(),
     )
     if subject is not None:
         alert.subject_type = subject._meta.label_lower
         alert.subject_id = str(subject.pk)
-    alert.save()
+    return PreparedAlert(alert, policy)
+
+
+@transaction.atomic
+def raise_alerts(
+    actor: Any,
+    prepared: Sequence[PreparedAlert],
+    *,
+    audit_batch: list[audit.Pending] | None = None,
+) -> list[Alert]:
+    """Write prepared alerts with every step of each (DESIGN.md section 5), in one
+    statement per table whatever their number: the worker's sweep raises a burst of
+    missed check-ins this way (travel.checkins.sweep_missed)."""
+    alerts = [p.alert for p in prepared]
+    Alert.objects.bulk_create(alerts)
     AlertStep.objects.bulk_create(
-        AlertStep(alert=alert, **step) for step in plan_steps(alert.policy_snapshot, raised_at)
+        AlertStep(alert=alert, **step)
+        for alert in alerts
+        for step in plan_steps(alert.policy_snapshot, alert.raised_at)
     )
-    entry = audit.Pending(
-        actor,
-        "alert.raised",
-        alert,
-        details={"kind": kind, "severity": severity, "source": source, "policy": str(policy.pk)},
-    )
+    entries = [
+        audit.Pending(
+            actor,
+            "alert.raised",
+            p.alert,
+            details={
+                "kind": p.alert.kind,
+                "severity": p.alert.severity,
+                "source": p.alert.source,
+                "policy": str(p.policy.pk),
+            },
+        )
+        for p in prepared
+    ]
     if audit_batch is not None:
-        audit_batch.append(entry)
+        audit_batch.extend(entries)
     else:
-        audit.record_many([entry])
-    return alert
+        audit.record_many(entries)
+    return alerts
 
 
 # Recipients
@@ -272,9 +338,22 @@ class StepBatch:
     to (the same people for every step of a policy's tier within the batch, which runs in
     one transaction) and the audit entries, appended together at the end of the batch."""
 
-    def __init__(self) -> None:
+    def __init__(self, steps: Sequence[AlertStep] = ()) -> None:
         self.targets: dict[tuple[Any, str], tuple[list[Recipient], list[str]]] = {}
         self.audit: list[audit.Pending] = []
+        # The outbox rows already written for these steps, read in one query (none while
+        # a step commits whole: the check keeps a second run from writing twice).
+        self.written: dict[Any, set[str]] = {step.pk: set() for step in steps}
+        if steps:
+            for step_id, key in OutboxMessage.objects.filter(
+                step_id__in=list(self.written)
+            ).values_list("step_id", "idempotency_key"):
+                self.written[step_id].add(key)
+
+    def written_for(self, step: AlertStep) -> set[str]:
+        if step.pk in self.written:
+            return self.written[step.pk]
+        return _written(step)
 
     def resolve(self, alert: Alert, tier: dict[str, Any]) -> tuple[list[Recipient], list[str]]:
         key = (alert.organisation_id, json.dumps(tier["targets"], sort_keys=True))
@@ -297,7 +376,7 @@ def execute_step(step: AlertStep, worker: str = "", batch: StepBatch | None = No
     recipients, partners = batch.resolve(alert, tier) if batch else resolve_targets(alert, tier)
     # Written by an earlier run of this step (none, while a step commits whole; the check
     # keeps a second run from making a second message or link).
-    written = set(OutboxMessage.objects.filter(step=step).values_list("idempotency_key", flat=True))
+    written = batch.written_for(step) if batch else _written(step)
     for slug in partners:
         partner = Organisation.objects.filter(slug=slug).exclude(pk=alert.organisation_id).first()
         if partner is not None:
@@ -355,6 +434,10 @@ def execute_step(step: AlertStep, worker: str = "", batch: StepBatch | None = No
     else:
         audit.record_many([entry])
     return created
+
+
+def _written(step: AlertStep) -> set[str]:
+    return set(OutboxMessage.objects.filter(step=step).values_list("idempotency_key", flat=True))
 
 
 def _enqueue(

@@ -60,6 +60,13 @@ def build_url(template: str, message: OutboxMessage, part: str = "") -> str:
 _local = threading.local()
 
 
+def warm_up() -> None:
+    """Load Apprise's plugins now (its first URL imports every plugin module, 0.2 s on a
+    quiet machine and over a second under load), so the first alert after the worker
+    starts does not wait for it. Makes the plugin object only: nothing is sent."""
+    apprise.Apprise.instantiate("json://127.0.0.1/amparo-warm-up")
+
+
 def _notifier() -> apprise.Apprise:
     """An empty Apprise instance of this thread's. Reused, because making one reads the
     locale catalogues from disk; sending in the calling thread (``async_mode=False``),

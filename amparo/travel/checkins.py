@@ -544,34 +544,57 @@ def sweep_missed(now: datetime, limit: int = SWEEP_BATCH) -> int:
         if connection.vendor == "postgresql":
             due = due.select_for_update(skip_locked=True, of=("self",))
         rows = list(due[:limit])
+        if not rows:
+            return 0
+        # The claim, conditional besides: on PostgreSQL the rows are locked by this
+        # transaction, on SQLite it holds the write lock, so all of them are still pending.
+        # Were one not, the whole batch rolls back (and is swept again) rather than risk
+        # an alert twice.
+        claimed = ExpectedCheckIn.objects.filter(
+            pk__in=[e.pk for e in rows], state=ExpectedState.PENDING
+        ).update(state=ExpectedState.MISSED)
+        if claimed != len(rows):
+            raise transaction.TransactionManagementError(
+                f"{len(rows) - claimed} missed check-ins were taken by another sweep"
+            )
         deployments = Deployment.objects.select_related("organisation", "traveller").in_bulk(
             {e.deployment_id for e in rows}
         )
-        entries: list[audit.Pending] = []  # appended together at the end (one head lock)
-        claimed = 0
+        # The policy of a missed check-in, chosen once per organisation of the batch.
+        policies: dict[Any, tuple[Any, dict[str, Any]]] = {}
+        prepared = []
         for expected in rows:
-            took = ExpectedCheckIn.objects.filter(
-                pk=expected.pk, state=ExpectedState.PENDING
-            ).update(state=ExpectedState.MISSED)
-            if not took:
-                continue
             deployment = deployments[expected.deployment_id]
-            alert = alert_actions.raise_alert(
-                SWEEPER,
-                deployment.organisation,
-                kind=AlertKind.MISSED_CHECKIN,
-                severity=Severity.HIGH,
-                message=_("The check-in due at %(due)s UTC did not arrive.")
-                % {"due": expected.due_at.strftime("%Y-%m-%d %H:%M")},
-                person=deployment.traveller,
-                subject=deployment,
-                source="checkin",
-                audit_batch=entries,
+            if deployment.organisation_id not in policies:
+                policy = alert_actions.choose_policy(
+                    deployment.organisation, AlertKind.MISSED_CHECKIN, Severity.HIGH
+                )
+                policies[deployment.organisation_id] = (policy, policy.snapshot())
+            policy, snapshot = policies[deployment.organisation_id]
+            prepared.append(
+                alert_actions.prepare_alert(
+                    SWEEPER,
+                    deployment.organisation,
+                    kind=AlertKind.MISSED_CHECKIN,
+                    severity=Severity.HIGH,
+                    message=_("The check-in due at %(due)s UTC did not arrive.")
+                    % {"due": expected.due_at.strftime("%Y-%m-%d %H:%M")},
+                    person=deployment.traveller,
+                    subject=deployment,
+                    source="checkin",
+                    policy=policy,
+                    snapshot=snapshot,
+                )
             )
-            ExpectedCheckIn.objects.filter(pk=expected.pk).update(alert=alert)
-            claimed += 1
+        # All the batch's alerts and their steps in one statement per table, and the
+        # audit entries appended together at the end (one lock of the chain's head).
+        entries: list[audit.Pending] = []
+        alerts = alert_actions.raise_alerts(SWEEPER, prepared, audit_batch=entries)
+        for expected, alert in zip(rows, alerts, strict=True):
+            expected.alert = alert
+        ExpectedCheckIn.objects.bulk_update(rows, ["alert"])
         audit.record_many(entries)
-    return claimed
+    return len(rows)
 
 
 # If the check-ins stop: the lost-communications plan and proof of life (issue 5, 5 and 6)

@@ -299,3 +299,48 @@ def test_it_cancels_a_step_of_an_alert_that_is_no_longer_raised(world, traveller
     assert step.state == StepState.CANCELLED
     assert step.executed_at is None
     assert not OutboxMessage.objects.filter(alert=alert).exists()
+
+
+def test_a_failing_step_is_retried_later_and_the_rest_of_its_batch_runs_once(
+    world, traveller, monkeypatch
+):
+    """The clock runs a batch under one savepoint; when one step fails, the whole batch
+    is taken back and run again step by step: the failing step waits for its retry, the
+    others are done once, with one message each and one audit entry each."""
+    from amparo.core.models import AuditEntry
+
+    alerts = [raise_high(world, message=f"Alerta {n}") for n in range(3)]
+    failing = alerts[1]
+    real = actions.execute_step
+
+    def execute_step(step, worker="", batch=None):
+        written = real(step, worker, batch)
+        if step.alert_id == failing.pk:
+            raise RuntimeError("the gateway template is broken")
+        return written
+
+    monkeypatch.setattr(actions, "execute_step", execute_step)
+    traveller.move_to(T0 + timedelta(seconds=1))
+    assert run_steps() == 3
+    first = {a.pk: AlertStep.objects.get(alert=a, tier_position=0, repeat_index=0) for a in alerts}
+    assert [first[a.pk].state for a in alerts] == [
+        StepState.DONE,
+        StepState.PENDING,
+        StepState.DONE,
+    ]
+    assert first[failing.pk].due_at > T0 + timedelta(seconds=1)  # its retry, a little later
+    assert not OutboxMessage.objects.filter(step=first[failing.pk]).exists()
+    for alert in (alerts[0], alerts[2]):
+        messages = OutboxMessage.objects.filter(step=first[alert.pk])
+        assert messages.count() == len({m.idempotency_key for m in messages}) > 0
+    executed = AuditEntry.objects.filter(action="alert.step_executed")
+    assert sorted(e.details["step"] for e in executed) == sorted(
+        first[a.pk].pk for a in (alerts[0], alerts[2])
+    )
+
+    # Fixed, the step runs at its retry time, once.
+    monkeypatch.setattr(actions, "execute_step", real)
+    traveller.move_to(first[failing.pk].due_at + timedelta(seconds=1))
+    run_steps()
+    assert AlertStep.objects.get(pk=first[failing.pk].pk).state == StepState.DONE
+    assert OutboxMessage.objects.filter(step=first[failing.pk]).exists()

@@ -17,7 +17,7 @@ from django.db import close_old_connections, connection
 from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
-from amparo.alerts import clock
+from amparo.alerts import clock, delivery
 
 log = logging.getLogger("amparo.worker")
 
@@ -61,6 +61,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
 
+        delivery.warm_up()
         sender = clock.Sender(options["senders"], lease_seconds=options["lease_seconds"])
 
         def auditor_loop() -> int:
