@@ -523,7 +523,7 @@ def print_table(outcomes: list[Outcome], opts: argparse.Namespace, machine: list
     if opts.markdown:
         print("### Environment\n")
         for line in machine:
-            print(f"- {line}")
+            print(f"  - {line.strip()}" if line.startswith("  ") else f"- {line}")
         print()
         if opts.quick:
             print(
