@@ -304,9 +304,10 @@ def test_it_cancels_a_step_of_an_alert_that_is_no_longer_raised(world, traveller
 def test_a_failing_step_is_retried_later_and_the_rest_of_its_batch_runs_once(
     world, traveller, monkeypatch
 ):
-    """The clock runs a batch under one savepoint; when one step fails, the whole batch
-    is taken back and run again step by step: the failing step waits for its retry, the
-    others are done once, with one message each and one audit entry each."""
+    """When one step of a batch fails (on PostgreSQL the batch runs under one savepoint,
+    taken back and run again step by step; on SQLite each step has its own savepoint),
+    the failing step waits for its retry, the others are done once, with one message
+    each and one audit entry each."""
     from amparo.core.models import AuditEntry
 
     alerts = [raise_high(world, message=f"Alerta {n}") for n in range(3)]
