@@ -49,6 +49,16 @@ def make_persona(organisation: Organisation, role: str, email: str) -> Persona:
 
 
 @pytest.fixture(autouse=True)
+def token_uses_forgotten() -> Any:
+    """Token uses noted in memory (amparo.people.token_use) belong to the test that made
+    them: its database is gone when the next test runs."""
+    yield
+    from amparo.people import token_use
+
+    token_use.discard()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(request: pytest.FixtureRequest) -> Any:
     """Argon2 (the production hasher) costs about half a second per password on this
     machine; the personas and every login hash one. Tests marked ``argon2`` keep it."""

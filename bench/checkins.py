@@ -19,11 +19,11 @@ import argparse
 import http.client
 import json
 import os
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 
+import loadgen
 from harness import (
     DEFAULT_POSTGRES_URL,
     WebhookReceiver,
@@ -37,6 +37,7 @@ from harness import (
     wait_for_line,
     write_json,
 )
+from loadgen import LoadResult
 
 COORDINATOR = "coordinator@bench.example"
 PIN = "73190582"
@@ -169,6 +170,7 @@ print("BENCH-RESULT " + json.dumps({
 """
 
 COUNT = r"""
+import http.client
 import json
 from amparo.travel.models import CheckIn, ExpectedCheckIn
 print("BENCH-RESULT " + json.dumps({
@@ -178,66 +180,28 @@ print("BENCH-RESULT " + json.dumps({
 """
 
 
-@dataclass
-class Result:
-    started: float
-    elapsed: float
-    status: int
-
-
-def post(port: int, traveller: dict[str, str], body: bytes) -> Result:
-    started = time.monotonic()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request(
-            "POST",
-            f"/api/v1/deployments/{traveller['deployment']}/checkins",
-            body=body,
-            headers={
-                "Authorization": f"Bearer {traveller['token']}",
-                "Content-Type": "application/json",
-            },
-        )
-        response = connection.getresponse()
-        response.read()
-        return Result(started, time.monotonic() - started, response.status)
-    except OSError:
-        return Result(started, time.monotonic() - started, 0)
-    finally:
-        connection.close()
-
-
 def closed_loop(
     port: int, travellers: list[dict[str, str]], pin: bool, clients: int, seconds: float
-) -> tuple[list[Result], float]:
-    """``clients`` threads each send one check-in after the other (a new connection for
-    each, as a phone would) for ``seconds``, going round the travellers."""
-    results: list[Result] = []
-    lock = threading.Lock()
-    counter = iter(range(10**9))
-    deadline = time.monotonic() + seconds
+) -> LoadResult:
+    """``clients`` persistent connections, each sending one check-in after the other for
+    ``seconds``, going round the travellers (each request with its traveller's token)."""
 
-    def client() -> None:
-        while time.monotonic() < deadline:
-            with lock:
-                i = next(counter)
-            body: dict[str, object] = {
-                "note": f"llegué bien ({i})",
-                "location": {"lat": -12.59, "lon": -69.19},
-            }
-            if pin:
-                body["pin"] = PIN
-            result = post(port, travellers[i % len(travellers)], json.dumps(body).encode())
-            with lock:
-                results.append(result)
+    def make(i: int) -> tuple[str, str, dict[str, str], bytes]:
+        traveller = travellers[i % len(travellers)]
+        body: dict[str, object] = {
+            "note": f"llegué bien ({i})",
+            "location": {"lat": -12.59, "lon": -69.19},
+        }
+        if pin:
+            body["pin"] = PIN
+        headers = {
+            "Authorization": f"Bearer {traveller['token']}",
+            "Content-Type": "application/json",
+        }
+        path = f"/api/v1/deployments/{traveller['deployment']}/checkins"
+        return "POST", path, headers, json.dumps(body).encode()
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, time.monotonic() - started
+    return loadgen.closed_loop(port, make, clients, seconds)
 
 
 def wait_for_server(port: int, traveller: dict[str, str], timeout: float) -> bool:
@@ -383,8 +347,9 @@ def main() -> None:
                 raise RuntimeError(f"the worker did not start; see {db.logs[1]}")
             if not args.no_load:
                 # Warm-up (not counted): every gunicorn worker has imported and connected.
-                warm, _took = closed_loop(port, travellers, args.pin, args.clients, 2)
-                results, took = closed_loop(port, travellers, args.pin, args.clients, args.seconds)
+                warm = closed_loop(port, travellers, args.pin, args.clients, 2).results
+                run = closed_loop(port, travellers, args.pin, args.clients, args.seconds)
+                results, took = run.results, run.took
                 ok = [r.elapsed for r in results if r.status == 201]
                 load = {
                     "warm": sum(1 for r in warm if r.status == 201),
@@ -395,6 +360,7 @@ def main() -> None:
                     "p50": percentile(ok, 50),
                     "p99": percentile(ok, 99),
                     "max": max(ok, default=float("nan")),
+                    "client_cpu": run.cpu_s / took if took else 0.0,
                 }
             if not args.no_missed:
                 missed.append(
@@ -438,7 +404,7 @@ def main() -> None:
         print()
         print(
             table(
-                ["check-ins over HTTP", "clients", "per second", "p50", "p99", "max"],
+                ["check-ins over HTTP", "clients", "per second", "p50", "p99", "max", "client CPU"],
                 [
                     [
                         "with PIN" if args.pin else "without PIN",
@@ -447,6 +413,7 @@ def main() -> None:
                         fmt_seconds(float(load["p50"])),  # type: ignore[arg-type]
                         fmt_seconds(float(load["p99"])),  # type: ignore[arg-type]
                         fmt_seconds(float(load["max"])),  # type: ignore[arg-type]
+                        f"{float(load['client_cpu']):.0%} of a core",  # type: ignore[arg-type]
                     ]
                 ],
             )

@@ -16,10 +16,10 @@ import argparse
 import http.client
 import json
 import os
-import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 
+import loadgen
 from harness import (
     DEFAULT_POSTGRES_URL,
     fmt_seconds,
@@ -31,6 +31,7 @@ from harness import (
     table,
     write_json,
 )
+from loadgen import LoadResult
 
 COORDINATOR = "coordinator@bench.example"
 
@@ -106,57 +107,19 @@ def report_body(organisation: str, person: str, i: int) -> bytes:
     ).encode()
 
 
-@dataclass
-class Result:
-    started: float
-    elapsed: float
-    status: int
-
-
-def post(port: int, path: str, token: str, body: bytes) -> Result:
-    started = time.monotonic()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request(
-            "POST",
-            path,
-            body=body,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        response = connection.getresponse()
-        response.read()
-        return Result(started, time.monotonic() - started, response.status)
-    except OSError:
-        return Result(started, time.monotonic() - started, 0)
-    finally:
-        connection.close()
-
-
 def closed_loop(
-    port: int, path: str, token: str, make_body: object, clients: int, seconds: float
-) -> tuple[list[Result], float]:
-    """``clients`` threads each send one request after the other for ``seconds``; the
-    results, and the time the load took."""
-    results: list[Result] = []
-    lock = threading.Lock()
-    counter = iter(range(10**9))
-    deadline = time.monotonic() + seconds
-
-    def client() -> None:
-        while time.monotonic() < deadline:
-            with lock:
-                i = next(counter)
-            result = post(port, path, token, make_body(i))  # type: ignore[operator]
-            with lock:
-                results.append(result)
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, time.monotonic() - started
+    port: int,
+    path: str,
+    token: str,
+    make_body: Callable[[int], bytes],
+    clients: int,
+    seconds: float,
+) -> LoadResult:
+    """``clients`` persistent connections, each posting one request after the other."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    return loadgen.closed_loop(
+        port, lambda i: ("POST", path, headers, make_body(i)), clients, seconds
+    )
 
 
 def wait_for_server(port: int, token: str, timeout: float) -> bool:
@@ -177,7 +140,8 @@ def wait_for_server(port: int, token: str, timeout: float) -> bool:
     return False
 
 
-def summarise(name: str, results: list[Result], took: float, expect: int) -> dict[str, object]:
+def summarise(name: str, load: LoadResult, expect: int) -> dict[str, object]:
+    results, took = load.results, load.took
     ok = [r.elapsed for r in results if r.status == expect]
     return {
         "name": name,
@@ -188,6 +152,7 @@ def summarise(name: str, results: list[Result], took: float, expect: int) -> dic
         "p50": percentile(ok, 50),
         "p99": percentile(ok, 99),
         "max": max(ok, default=float("nan")),
+        "client_cpu": load.cpu_s / took if took else 0.0,
     }
 
 
@@ -241,16 +206,14 @@ def main() -> None:
             runs = [
                 summarise(
                     "bare one-insert endpoint (POST /api/v1/bench/ping)",
-                    *closed_loop(
+                    closed_loop(
                         port, "/api/v1/bench/ping", token, bare, args.clients, args.seconds
                     ),
                     expect=201,
                 ),
                 summarise(
                     "threat report, full path (POST /api/v1/threats)",
-                    *closed_loop(
-                        port, "/api/v1/threats", token, report, args.clients, args.seconds
-                    ),
+                    closed_loop(port, "/api/v1/threats", token, report, args.clients, args.seconds),
                     expect=201,
                 ),
             ]
@@ -263,7 +226,7 @@ def main() -> None:
     print()
     print(
         table(
-            ["endpoint", "requests", "failed", "per second", "p50", "p99", "max"],
+            ["endpoint", "requests", "failed", "per second", "p50", "p99", "max", "client CPU"],
             [
                 [
                     str(r["name"]),
@@ -273,6 +236,7 @@ def main() -> None:
                     fmt_seconds(float(r["p50"])),  # type: ignore[arg-type]
                     fmt_seconds(float(r["p99"])),  # type: ignore[arg-type]
                     fmt_seconds(float(r["max"])),  # type: ignore[arg-type]
+                    f"{float(r['client_cpu']):.0%} of a core",  # type: ignore[arg-type]
                 ]
                 for r in runs
             ],

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from amparo.core.models import AuditEntry, AuditHead
@@ -87,54 +87,111 @@ class Pending:
 
 def record_many(pending: list[Pending]) -> list[AuditEntry]:
     """Append entries in order, in one statement, under one lock of the chain's head.
-    Call it inside the transaction of the changes the entries describe."""
+    Call it inside the transaction of the changes the entries describe.
+
+    The head is read, the entries inserted and the head moved with plain SQL: from the
+    head's lock to the commit every other writer waits (on PostgreSQL for the head row,
+    on SQLite for the whole database), so nothing is compiled in between
+    (amparo/core/db/prepared.py)."""
     if not pending:
         return []
-    with transaction.atomic():
-        head = AuditHead.objects.select_for_update().get(pk=1)
-        seq, last_hash = head.seq, head.last_hash
-        entries = []
-        for item in pending:
-            obj = item.obj
-            object_type = obj._meta.label_lower if obj is not None else ""
-            object_id = str(obj.pk) if obj is not None else ""
-            organisation_id = item.organisation_id
-            if organisation_id is None and obj is not None:
-                organisation_id = getattr(obj, "organisation_id", None)
+    described = []
+    for item in pending:
+        obj = item.obj
+        organisation_id = item.organisation_id
+        if organisation_id is None and obj is not None:
+            organisation_id = getattr(obj, "organisation_id", None)
+        described.append(
+            (
+                actor_label(item.actor),
+                organisation_id,
+                item.action,
+                obj._meta.label_lower if obj is not None else "",
+                str(obj.pk) if obj is not None else "",
+                item.details,
+            )
+        )
+    connection = connections[router.db_for_write(AuditEntry)]
+    sql = _statements(connection)
+    fields = {f.name: f for f in AuditEntry._meta.concrete_fields}
+    entries, rows = [], []
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        cursor.execute(sql.head)
+        seq, last_hash = cursor.fetchone()
+        for label, organisation_id, action, object_type, object_id, details in described:
             seq += 1
             at = timezone.now()
-            label = actor_label(item.actor)
-            entry_hash = chain_hash(
-                last_hash,
-                canonical(
-                    seq,
-                    at,
-                    label,
-                    organisation_id,
-                    item.action,
-                    object_type,
-                    object_id,
-                    item.details,
-                ),
+            content = canonical(
+                seq, at, label, organisation_id, action, object_type, object_id, details
             )
-            entries.append(
-                AuditEntry(
-                    seq=seq,
-                    at=at,
-                    actor=label,
-                    organisation_id=organisation_id,
-                    action=item.action,
-                    object_type=object_type,
-                    object_id=object_id,
-                    details=item.details,
-                    prev_hash=last_hash,
-                    entry_hash=entry_hash,
+            entry = AuditEntry(
+                seq=seq,
+                at=at,
+                actor=label,
+                organisation_id=organisation_id,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+                details=details,
+                prev_hash=last_hash,
+                entry_hash=chain_hash(last_hash, content),
+            )
+            rows.append(
+                tuple(
+                    fields[name].get_db_prep_save(getattr(entry, fields[name].attname), connection)
+                    for name in _ENTRY_COLUMNS
                 )
             )
-            last_hash = entry_hash
-        AuditEntry.objects.bulk_create(entries)
-        AuditHead.objects.filter(pk=1).update(seq=seq, last_hash=last_hash)
+            entries.append(entry)
+            last_hash = entry.entry_hash
+        cursor.executemany(sql.insert, rows)
+        cursor.execute(sql.move, [seq, last_hash])
+    for entry in entries:
+        entry._state.adding, entry._state.db = False, connection.alias
     return entries
+
+
+_ENTRY_COLUMNS = (
+    "seq",
+    "at",
+    "actor",
+    "organisation_id",
+    "action",
+    "object_type",
+    "object_id",
+    "details",
+    "prev_hash",
+    "entry_hash",
+)
+
+
+@dataclass(frozen=True)
+class _Sql:
+    head: str
+    insert: str
+    move: str
+
+
+_SQL: dict[str, _Sql] = {}
+
+
+def _statements(connection: Any) -> _Sql:
+    """The three statements, written once per kind of database."""
+    sql = _SQL.get(connection.vendor)
+    if sql is None:
+        quote = connection.ops.quote_name
+        entries, head = quote(AuditEntry._meta.db_table), quote(AuditHead._meta.db_table)
+        fields = {f.name: f for f in AuditEntry._meta.concrete_fields}
+        columns = ", ".join(quote(fields[name].column) for name in _ENTRY_COLUMNS)
+        marks = ", ".join(["%s"] * len(_ENTRY_COLUMNS))
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        # Table and column names come from the models, never from input.
+        sql = _SQL[connection.vendor] = _Sql(
+            head=f"SELECT seq, last_hash FROM {head} WHERE id = 1{lock}",  # noqa: S608
+            insert=f"INSERT INTO {entries} ({columns}) VALUES ({marks})",  # noqa: S608
+            move=f"UPDATE {head} SET seq = %s, last_hash = %s WHERE id = 1",  # noqa: S608
+        )
+    return sql
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from amparo.core import audit
 from amparo.core.crypto import blind_index, keyring
+from amparo.core.db.loader import Loader
+from amparo.people import token_use
 from amparo.people.models import (
     ApiToken,
     DirectoryCategory,
@@ -321,26 +323,17 @@ def create_api_token(actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
     return token, secret
 
 
-TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+# Every API request reads its token: with SQL written once (amparo/core/db/loader.py).
+_TOKENS = Loader(ApiToken, ["user"])
 
 
 def user_for_api_token(secret: str) -> User | None:
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=_hash_token(secret), revoked_at__isnull=True)
-        .first()
-    )
+    token = _TOKENS.first("t0.token_hash = %s AND t0.revoked_at IS NULL", [_hash_token(secret)])
     if token is None or not token.user.is_active:
         return None
-    # last_used_at is bookkeeping, not an audited change, kept to the minute: writing it
-    # on every request would make every read a write (on SQLite, a turn at the only
-    # write lock and a sync).
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
-        # In a transaction of its own, so that on SQLite it queues with the other writers
-        # (amparo/core/db/sqlite3) rather than in SQLite's sleeping busy handler.
-        with transaction.atomic():
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    # last_used_at is bookkeeping, kept to the minute and written in batches
+    # (amparo/people/token_use.py): a read must not become a write.
+    token_use.note(token.pk, token.last_used_at)
     return token.user
 
 

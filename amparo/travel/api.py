@@ -22,6 +22,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status as WithStatus
 
 from amparo.core.access import not_found
+from amparo.core.db.loader import Loader
 from amparo.people import access as people_access
 from amparo.people.access import OrgContext
 from amparo.people.models import Person
@@ -201,15 +202,15 @@ def _ctx(request: HttpRequest, slug: str) -> OrgContext:
     return people_access.access_organisation_by_slug(request.user, slug)
 
 
+# Every check-in finds its deployment: with SQL written once (amparo/core/db/loader.py).
+_DEPLOYMENTS = Loader(Deployment, ["organisation", "traveller", "lead"])
+
+
 def _find(request: HttpRequest, deployment_id: UUID) -> tuple[OrgContext, Deployment]:
     """A deployment by id, seen through the organisation that holds it; the same 404 when
     it is missing, in another organisation or not the user's to see. Found by id first
     (bench/checkins.py: walking the user's organisations cost a check-in 9 queries)."""
-    holder = (
-        Deployment.objects.filter(pk=deployment_id)
-        .select_related("organisation", "traveller", "lead")
-        .first()
-    )
+    holder = _DEPLOYMENTS.first("t0.id = %s", [_DEPLOYMENTS.param("id", deployment_id)])
     if holder is None:
         not_found()
     ctx = people_access.access_organisation(request.user, holder.organisation)

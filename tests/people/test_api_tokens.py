@@ -11,10 +11,14 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db import OperationalError, connection
+from django.db.backends.utils import CursorWrapper
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from amparo.core.models import AuditEntry
-from amparo.people import actions
+from amparo.people import actions, token_use
 from amparo.people.models import ApiToken
 
 TOKEN = re.compile(r"amp_[A-Za-z0-9_\-]+")
@@ -33,24 +37,70 @@ def test_it_acts_as_the_tokens_user(world):
     assert body["organisations"] == [
         {"slug": "org-a", "name": "Federación A", "roles": ["coordinator"]}
     ]
+    assert token_use.flush() == 1
     token.refresh_from_db()
     assert token.last_used_at is not None
 
 
-def test_last_use_is_written_at_most_once_a_minute(world):
-    """Bookkeeping must not turn every API read into a database write."""
+def test_last_use_is_noted_once_a_minute_and_written_in_batches(world):
+    """Bookkeeping must not turn every API read into a database write: a use is noted at
+    most once a minute per token, and the uses are written together once the oldest
+    unwritten one is ten seconds old, by the next request."""
     token, secret = actions.create_api_token("test", world.coordinator.user, "n")
+    other, other_secret = actions.create_api_token("test", world.coordinator.user, "m")
     start = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     with time_machine.travel(start, tick=False):
         bearer(secret).get("/api/me")
+    with time_machine.travel(start + timedelta(seconds=5), tick=False):
+        bearer(other_secret).get("/api/me")
+        bearer(secret).get("/api/me")
+    token.refresh_from_db()
+    assert token.last_used_at is None  # noted, not written yet
+    with CaptureQueriesContext(connection) as queries:
+        with time_machine.travel(start + timedelta(seconds=10), tick=False):
+            bearer(other_secret).get("/api/me")
+    updates = [q["sql"] for q in queries if "UPDATE" in q["sql"]]
+    # Both tokens, one statement run twice, by the request that found the batch due.
+    assert len(updates) == 1
+    assert updates[0].startswith("2 times: UPDATE")
+    token.refresh_from_db()
+    other.refresh_from_db()
+    assert (token.last_used_at, other.last_used_at) == (start, start + timedelta(seconds=5))
     with time_machine.travel(start + timedelta(seconds=59), tick=False):
         bearer(secret).get("/api/me")
-    token.refresh_from_db()
-    assert token.last_used_at == start
+    assert token_use.flush() == 0  # within the minute: nothing noted
     with time_machine.travel(start + timedelta(seconds=60), tick=False):
         bearer(secret).get("/api/me")
+    assert token_use.flush() == 1
     token.refresh_from_db()
     assert token.last_used_at == start + timedelta(seconds=60)
+
+
+def test_a_batch_never_moves_a_last_use_backwards(world):
+    token, _secret = actions.create_api_token("test", world.coordinator.user, "n")
+    later = timezone.now()
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=later)
+    token_use.note(token.pk, None, now=later - timedelta(minutes=5))
+    token_use.flush()
+    token.refresh_from_db()
+    assert token.last_used_at == later
+
+
+def test_a_failed_batch_is_kept_for_the_next(world, monkeypatch):
+    token, _secret = actions.create_api_token("test", world.coordinator.user, "n")
+    at = timezone.now()
+    token_use.note(token.pk, None, now=at)
+
+    def busy(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(CursorWrapper, "executemany", busy)
+        with pytest.raises(OperationalError):
+            token_use.flush()
+    assert token_use.flush() == 1
+    token.refresh_from_db()
+    assert token.last_used_at == at
 
 
 def test_it_stores_only_the_hash(world):

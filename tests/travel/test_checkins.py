@@ -218,6 +218,33 @@ def test_a_checkin_finds_its_expected_one_behind_missed_ones_not_yet_swept(
     assert states[unswept] == ExpectedState.CHECKED_IN
 
 
+def test_a_checkin_whose_expected_one_is_taken_before_its_transaction_answers_none(
+    world, deployment, monkeypatch
+):
+    """The expected check-in is read before the check-in's transaction; if the sweep
+    marks it missed in between, the check-in is still recorded, answers nothing, and
+    the missed one stays missed."""
+    with time_machine.travel(BEFORE, tick=False):
+        lima_leg(world, deployment)
+    waited_for = expected(deployment)[1]
+    read = checkins.current_expected
+
+    def read_then_swept(deployment: Deployment, now: datetime) -> Any:
+        found = read(deployment, now)
+        if found is not None:
+            ExpectedCheckIn.objects.filter(pk=found.pk).update(state=ExpectedState.MISSED)
+        return found
+
+    monkeypatch.setattr(checkins, "current_expected", read_then_swept)
+    with time_machine.travel(waited_for.deadline - timedelta(seconds=1), tick=False):
+        checkin = checkins.check_in(world.defender.user, deployment, via="web")
+    checkin.refresh_from_db()
+    assert checkin.expected_id is None
+    waited_for.refresh_from_db()
+    assert waited_for.state == ExpectedState.MISSED
+    assert AuditEntry.objects.filter(action="deployment.checked_in").count() == 1
+
+
 def test_a_checkin_long_before_its_due_time_answers_none(world, deployment):
     with time_machine.travel(BEFORE, tick=False):
         lima_leg(world, deployment)

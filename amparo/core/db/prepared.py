@@ -1,0 +1,94 @@
+"""Writes compiled before their transaction, run inside it.
+
+A write transaction on SQLite holds the database's only write lock from ``BEGIN`` to
+``COMMIT`` (amparo/core/db/sqlite3), and on PostgreSQL the audit chain's head row is
+locked from its update to the commit. Everything done between those points makes every
+other writer wait. Most of a write's time in Django is spent in Python, building and
+compiling the statement (each field's ``pre_save``, encryption of sealed fields, value
+adaptation, SQL generation), not in the database. So the hot paths (a threat report, a
+check-in) build their rows and compile their ``INSERT`` and ``UPDATE`` statements first,
+with Django's own compilers, and inside the transaction only execute them:
+
+    report_rows = insert([report])          # compiled now: pre_save, sealing, SQL
+    mark = update(Expected.objects.filter(pk=e.pk, state="pending"), state="done")
+    with transaction.atomic():
+        run(report_rows)
+        if run(mark) == 0: ...
+
+What this does not do: return database-generated keys. Objects inserted this way must
+carry their primary key (a UUID, or a key set by the caller); ``insert`` refuses the
+others. The SQL and parameters are exactly what ``bulk_create`` and ``QuerySet.update``
+would run, since they come from the same compilers; ``pre_save`` runs at compile time,
+so ``auto_now`` values are the time of compiling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model, QuerySet
+from django.db.models import sql as django_sql
+
+
+@dataclass(frozen=True)
+class Statements:
+    """Compiled statements: (sql, params) pairs, run in order by ``run``."""
+
+    using: str
+    parts: tuple[tuple[str, Sequence[Any]], ...]
+
+
+def insert(objs: Iterable[Model], using: str = DEFAULT_DB_ALIAS) -> Statements:
+    """``INSERT`` statements for model instances of one model (``bulk_create``'s SQL:
+    as many rows per statement as the database allows)."""
+    rows = list(objs)
+    if not rows:
+        return Statements(using, ())
+    model = type(rows[0])
+    opts = model._meta
+    connection = connections[using]
+    for obj in rows:
+        if type(obj) is not model:
+            raise TypeError("insert() takes instances of one model")
+        if obj.pk is None:
+            raise ValueError(f"{opts.label} has no primary key yet: insert() returns none")
+        obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
+    fields = [f for f in opts.concrete_fields if not f.generated]
+    size = max(connection.ops.bulk_batch_size(fields, rows), 1)
+    parts: list[tuple[str, Sequence[Any]]] = []
+    for start in range(0, len(rows), size):
+        query = django_sql.InsertQuery(model)
+        query.insert_values(fields, rows[start : start + size], raw=False)
+        parts.extend(query.get_compiler(using=using).as_sql())
+    for obj in rows:
+        obj._state.adding = False
+        obj._state.db = using
+    return Statements(using, tuple(parts))
+
+
+def update(queryset: QuerySet[Any], **values: Any) -> Statements:
+    """The ``UPDATE`` that ``queryset.update(**values)`` would run."""
+    query: Any = queryset.query.chain(django_sql.UpdateQuery)
+    query.add_update_values(values)
+    if query.related_updates:
+        raise ValueError("update() of fields of a parent model is not supported")
+    query.annotations = {}
+    compiler = query.get_compiler(queryset.db)
+    compiler.pre_sql_setup()
+    sql, params = compiler.as_sql()
+    return Statements(queryset.db, ((sql, params),) if sql else ())
+
+
+def run(*statements: Statements) -> int:
+    """Execute compiled statements in order; the number of rows the last one touched.
+    Call it inside the transaction the writes belong to."""
+    count = 0
+    for compiled in statements:
+        with connections[compiled.using].cursor() as cursor:
+            for sql, params in compiled.parts:
+                cursor.execute(sql, params)
+                count = cursor.rowcount
+    return count

@@ -1,0 +1,113 @@
+"""amparo.core.db.loader and amparo.core.db.prepared: the hot paths' reads and writes
+give exactly what the ORM gives, sealed fields included."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from amparo.alerts.models import AlertStep
+from amparo.core.db import prepared
+from amparo.core.db.loader import Loader
+from amparo.people import actions as people_actions
+from amparo.people.models import Person
+from amparo.travel.models import CheckIn, Deployment, DeploymentStatus, ExpectedCheckIn
+
+
+def fields(obj):
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+@pytest.fixture
+def deployment(world) -> Deployment:
+    return Deployment.objects.create(
+        organisation=world.org_a,
+        traveller=world.defender_person,
+        trip_type="other",
+        starts_on=date(2026, 3, 1),
+        returns_on=date(2026, 4, 30),
+        status=DeploymentStatus.ACTIVE,
+    )
+
+
+def test_a_loader_reads_what_the_orm_reads_with_its_related_rows_cached(world, deployment):
+    lead = people_actions.create_person(
+        "test", world.org_a, given_names="Lead", family_names="Person", email="l@example.org"
+    )
+    Deployment.objects.filter(pk=deployment.pk).update(lead=lead)
+    loader = Loader(Deployment, ["organisation", "traveller", "lead"])
+    found = loader.first("t0.id = %s", [loader.param("id", deployment.pk)])
+    expected = Deployment.objects.select_related("organisation", "traveller", "lead").get(
+        pk=deployment.pk
+    )
+    assert found is not None
+    assert fields(found) == fields(expected)
+    with CaptureQueriesContext(connection) as queries:
+        assert fields(found.organisation) == fields(expected.organisation)
+        # Sealed fields of the traveller and the lead come back opened, as the ORM's do.
+        assert fields(found.traveller) == fields(expected.traveller)
+        assert found.traveller.given_names == world.defender_person.given_names
+        assert found.lead is not None
+        assert found.lead.email == "l@example.org"
+    # No row is read again (opening sealed fields reads the organisation's data key).
+    assert not [q for q in queries if "core_datakey" not in q["sql"]]
+    assert found._state.adding is False
+
+
+def test_a_loader_gives_none_for_a_missing_row_and_a_null_link(world, deployment):
+    loader = Loader(Deployment, ["lead"])
+    found = loader.first("t0.id = %s", [loader.param("id", deployment.pk)])
+    assert found is not None
+    with CaptureQueriesContext(connection) as queries:
+        assert found.lead is None
+    assert len(queries) == 0
+    other = Loader(Person)
+    assert other.first("t0.id = %s", [other.param("id", world.org_b.pk)]) is None
+
+
+def test_a_prepared_insert_writes_what_bulk_create_writes(world, deployment):
+    made = CheckIn(
+        organisation_id=world.org_a.pk,
+        deployment=deployment,
+        at=timezone.now(),
+        via="web",
+        note="llegué",
+    )
+    made.location = {"lat": -12.59, "lon": -69.19}
+    statements = prepared.insert([made])
+    assert made._state.adding is False
+    with transaction.atomic():
+        prepared.run(statements)
+    stored = CheckIn.objects.get(pk=made.pk)
+    assert fields(stored) == fields(made)
+    # The location is sealed on disk, as through the ORM.
+    key = CheckIn._meta.pk.get_db_prep_value(made.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT location FROM travel_checkin WHERE id = %s", [key])
+        raw = cursor.fetchone()[0]
+    assert raw
+    assert "-12.59" not in str(raw)
+
+
+def test_a_prepared_insert_refuses_rows_without_a_key_and_mixed_models(world):
+    with pytest.raises(ValueError, match="no primary key"):
+        prepared.insert([AlertStep(tier_position=0)])
+    with pytest.raises(TypeError):
+        prepared.insert([CheckIn(), ExpectedCheckIn()])
+    assert prepared.insert([]).parts == ()
+
+
+def test_a_prepared_update_counts_the_rows_it_changed(world, deployment):
+    statement = prepared.update(
+        Deployment.objects.filter(pk=deployment.pk, status=DeploymentStatus.ACTIVE),
+        status=DeploymentStatus.RETURNED,
+    )
+    with transaction.atomic():
+        assert prepared.run(statement) == 1
+        assert prepared.run(statement) == 0
+    deployment.refresh_from_db()
+    assert deployment.status == DeploymentStatus.RETURNED
