@@ -36,6 +36,8 @@ from amparo.alerts.models import (
     StepState,
 )
 from amparo.core import audit
+from amparo.core.db import prepared as db_prepared
+from amparo.core.db.loader import Loader
 from amparo.people.models import DirectoryEntry, Membership, Organisation, Person, Role, User
 
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY3479"  # no look-alikes (0/O, 1/I/L, 5/S, 8/B)
@@ -47,14 +49,19 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
 
 
+# Read for every alert raised: with SQL written once (amparo/core/db/loader.py).
+_POLICIES = Loader(EscalationPolicy)
+
+
 def choose_policy(organisation: Organisation, kind: str, severity: str) -> EscalationPolicy:
     """The first matching policy by priority. An alert must never die for want of a
     policy: with no match it takes the organisation's first policy, and an organisation
     without any gets the reference's defaults."""
     from amparo.alerts.policies import create_default_policies
 
-    policies = list(
-        EscalationPolicy.objects.filter(organisation=organisation).order_by("priority", "name")
+    policies = _POLICIES.all(
+        "t0.organisation_id = %s ORDER BY t0.priority, t0.name",
+        [_POLICIES.param("organisation", organisation.pk)],
     )
     if not policies:
         policies = create_default_policies(organisation)
@@ -192,13 +199,28 @@ def raise_alerts(
     """Write prepared alerts with every step of each (DESIGN.md section 5), in one
     statement per table whatever their number: the worker's sweep raises a burst of
     missed check-ins this way (travel.checkins.sweep_missed)."""
+    writes, entries = compile_alerts(actor, prepared)
+    db_prepared.run(*writes)
+    if audit_batch is not None:
+        audit_batch.extend(entries)
+    else:
+        audit.record_many(entries)
+    return [p.alert for p in prepared]
+
+
+def compile_alerts(
+    actor: Any, prepared: Sequence[PreparedAlert]
+) -> tuple[list[db_prepared.Statements], list[audit.Pending]]:
+    """The statements that write prepared alerts and all their steps, compiled now, and
+    their audit entries: a caller that writes an alert with other rows compiles them all
+    before its transaction and runs them inside (incidents.actions.report_threat)."""
     alerts = [p.alert for p in prepared]
-    Alert.objects.bulk_create(alerts)
-    AlertStep.objects.bulk_create(
+    steps = [
         AlertStep(alert=alert, **step)
         for alert in alerts
         for step in plan_steps(alert.policy_snapshot, alert.raised_at)
-    )
+    ]
+    writes = [db_prepared.insert(alerts), db_prepared.insert(steps, generated_keys=True)]
     entries = [
         audit.Pending(
             actor,
@@ -213,11 +235,7 @@ def raise_alerts(
         )
         for p in prepared
     ]
-    if audit_batch is not None:
-        audit_batch.extend(entries)
-    else:
-        audit.record_many(entries)
-    return alerts
+    return writes, entries
 
 
 # Recipients

@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from amparo.core.access import not_found
+from amparo.core.db.loader import Loader
 from amparo.incidents.models import ChecklistItem, EvidenceFile, Owner, ThreatReport
 from amparo.people.access import OrgContext, _uuid, own_profile
 from amparo.people.models import Person, Role
@@ -158,10 +159,16 @@ def access_dossier(ctx: OrgContext, report_id: Any) -> ThreatReport:
     return report
 
 
+_PEOPLE = Loader(Person, ["supervisor"])
+
+
 def access_person_for_report(ctx: OrgContext, person_id: Any) -> Person:
     """The person a report is filed about: oneself, or (focal points, coordinators,
-    supervisors) anyone of the organisation."""
-    person = Person.objects.filter(pk=_uuid(person_id), archived_at__isnull=True).first()
+    supervisors) anyone of the organisation. Read with the supervisor, whom the report
+    tells (Step 2), in SQL written once (amparo/core/db/loader.py)."""
+    person = _PEOPLE.first(
+        "t0.id = %s AND t0.archived_at IS NULL", [_PEOPLE.param("id", _uuid(person_id))]
+    )
     if person is None:
         not_found()
     if person.organisation_id != ctx.organisation.pk:

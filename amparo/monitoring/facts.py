@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from amparo.core.db import prepared
 from amparo.incidents.models import EvidenceFile, IllicitActivity, ThreatReport
 from amparo.monitoring import grid, tallies
 from amparo.monitoring.models import ActorType, Incident, IncidentKind, IncidentOrigin, month_of
@@ -120,6 +121,23 @@ def project_report(
     changes.move(before, tallies.values_of(fact))
     changes.save()
     return fact
+
+
+def compile_new_report(
+    report: ThreatReport, *, has_evidence: bool
+) -> tuple[prepared.Statements, tallies.Changes]:
+    """A new report's fact as a compiled insert, and its tallies' changes: the caller
+    runs both in the report's transaction (``run(...)``, then ``changes.save()``), so its
+    write lock is not held while they are built (incidents.actions.report_threat)."""
+    fact = Incident(
+        organisation_id=report.organisation_id,
+        origin=IncidentOrigin.REPORT,
+        report=report,
+        **_values(report, has_evidence),
+    )
+    changes = tallies.Changes()
+    changes.count(tallies.values_of(fact))
+    return prepared.insert([fact]), changes
 
 
 def project_all(batch: int = 500) -> int:

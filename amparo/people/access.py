@@ -11,6 +11,7 @@ from django.db import connections, router
 from django.db.models import QuerySet
 
 from amparo.core.access import not_found
+from amparo.core.db.loader import Loader
 from amparo.people.models import (
     DirectoryEntry,
     Membership,
@@ -75,10 +76,14 @@ def organisations_of(user: Any) -> QuerySet[Organisation]:
     return Organisation.objects.filter(memberships__user=user).distinct()
 
 
+# Most API requests name their organisation: SQL written once (amparo/core/db/loader.py).
+_ORGANISATIONS = Loader(Organisation)
+
+
 def access_organisation_by_slug(user: Any, slug: str) -> OrgContext:
     if not user.is_authenticated:
         not_found()
-    organisation = Organisation.objects.filter(slug=slug).first()
+    organisation = _ORGANISATIONS.first("t0.slug = %s", [slug])
     if organisation is None:
         not_found()
     return access_organisation(user, organisation)

@@ -94,8 +94,10 @@ def test_a_prepared_insert_writes_what_bulk_create_writes(world, deployment):
 
 
 def test_a_prepared_insert_refuses_rows_without_a_key_and_mixed_models(world):
-    with pytest.raises(ValueError, match="no primary key"):
+    with pytest.raises(ValueError, match="primary key"):
         prepared.insert([AlertStep(tier_position=0)])
+    with pytest.raises(ValueError, match="primary key"):
+        prepared.insert([AlertStep(pk=7, tier_position=0)], generated_keys=True)
     with pytest.raises(TypeError):
         prepared.insert([CheckIn(), ExpectedCheckIn()])
     assert prepared.insert([]).parts == ()

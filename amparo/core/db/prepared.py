@@ -15,15 +15,17 @@ with Django's own compilers, and inside the transaction only execute them:
         run(report_rows)
         if run(mark) == 0: ...
 
-What this does not do: return database-generated keys. Objects inserted this way must
-carry their primary key (a UUID, or a key set by the caller); ``insert`` refuses the
-others. The SQL and parameters are exactly what ``bulk_create`` and ``QuerySet.update``
+What this does not do: return database-generated keys. Objects inserted this way carry
+their primary key (a UUID, or a key set by the caller), or the caller says that it needs
+no key back (``generated_keys=True``: the escalation steps of a new alert).
+The SQL and parameters are exactly what ``bulk_create`` and ``QuerySet.update``
 would run, since they come from the same compilers; ``pre_save`` runs at compile time,
 so ``auto_now`` values are the time of compiling.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,9 +43,12 @@ class Statements:
     parts: tuple[tuple[str, Sequence[Any]], ...]
 
 
-def insert(objs: Iterable[Model], using: str = DEFAULT_DB_ALIAS) -> Statements:
+def insert(
+    objs: Iterable[Model], using: str = DEFAULT_DB_ALIAS, *, generated_keys: bool = False
+) -> Statements:
     """``INSERT`` statements for model instances of one model (``bulk_create``'s SQL:
-    as many rows per statement as the database allows)."""
+    as many rows per statement as the database allows). ``generated_keys``: the rows'
+    auto-increment keys are left to the database, and the instances get none."""
     rows = list(objs)
     if not rows:
         return Statements(using, ())
@@ -53,20 +58,72 @@ def insert(objs: Iterable[Model], using: str = DEFAULT_DB_ALIAS) -> Statements:
     for obj in rows:
         if type(obj) is not model:
             raise TypeError("insert() takes instances of one model")
-        if obj.pk is None:
-            raise ValueError(f"{opts.label} has no primary key yet: insert() returns none")
+        if generated_keys != (obj.pk is None):
+            raise ValueError(
+                f"{opts.label}: insert() takes rows with their primary key, or with "
+                "generated_keys=True rows without one (it returns no keys)"
+            )
         obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
-    fields = [f for f in opts.concrete_fields if not f.generated]
+    fields = [
+        f
+        for f in opts.concrete_fields
+        if not f.generated and not (generated_keys and f is opts.auto_field)
+    ]
     size = max(connection.ops.bulk_batch_size(fields, rows), 1)
+    plain = _plain_fields(model, tuple(fields), connection.vendor)
     parts: list[tuple[str, Sequence[Any]]] = []
     for start in range(0, len(rows), size):
-        query = django_sql.InsertQuery(model)
-        query.insert_values(fields, rows[start : start + size], raw=False)
-        parts.extend(query.get_compiler(using=using).as_sql())
+        batch = rows[start : start + size]
+        compiled = _plain_insert(model, fields, batch, connection) if plain else None
+        if compiled is None:
+            query = django_sql.InsertQuery(model)
+            query.insert_values(fields, batch, raw=False)
+            parts.extend(query.get_compiler(using=using).as_sql())
+        else:
+            parts.append(compiled)
     for obj in rows:
         obj._state.adding = False
         obj._state.db = using
     return Statements(using, tuple(parts))
+
+
+@functools.cache
+def _plain_fields(model: type[Model], fields: tuple[Any, ...], vendor: str) -> bool:
+    """Whether every field takes a plain ``%s``: no database default and no placeholder
+    of its own (geometry fields have one), so that the compiler's general path would
+    only add time."""
+    return not any(
+        f.has_db_default() or hasattr(f, "get_placeholder") or getattr(f, "db_returning", False)
+        for f in fields
+        if not f.primary_key
+    )
+
+
+@functools.cache
+def _insert_head(model: type[Model], fields: tuple[Any, ...], rows: int, alias: str) -> str:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    row = ["%s"] * len(fields)
+    values = connection.ops.bulk_insert_sql(fields, [row] * rows)  # type: ignore[list-item]
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {values}"
+
+
+def _plain_insert(
+    model: type[Model], fields: list[Any], batch: list[Model], connection: Any
+) -> tuple[str, list[Any]] | None:
+    """``bulk_create``'s statement, built directly: each value through the field's own
+    ``pre_save`` and ``get_db_prep_save``, as the compiler does; None when a value is an
+    expression (the compiler then takes it)."""
+    params: list[Any] = []
+    for obj in batch:
+        for f in fields:
+            value = f.pre_save(obj, True)
+            if hasattr(value, "resolve_expression"):
+                return None
+            params.append(f.get_db_prep_save(value, connection))
+    sql = _insert_head(model, tuple(fields), len(batch), connection.alias)
+    return sql, params
 
 
 def update(queryset: QuerySet[Any], **values: Any) -> Statements:

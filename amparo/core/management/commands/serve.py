@@ -1,4 +1,5 @@
-"""``amparo serve``: the web process (gunicorn, sync workers with threads)."""
+"""``amparo serve``: the web process (gunicorn: two worker processes per core, each
+handling one request at a time unless ``--threads`` says otherwise)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import os
 import sys
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -16,19 +16,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=0, help="default: 2 per core")
         parser.add_argument(
-            "--workers", type=int, default=0, help="default: 2 per core, 1 per core on SQLite"
+            "--threads",
+            type=int,
+            default=1,
+            help="threads per worker (default 1; 4 when phones reach the server without a "
+            "buffering proxy in front, so that slow uploads do not hold every worker)",
         )
-        parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--access-log", action="store_true", help="log every request")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-        # SQLite has one write lock: more processes than cores only queue for it. One per
-        # core lets request handling run in parallel while the writes take turns
-        # (amparo/core/db/sqlite3; bench/README.md, "Writers' locks on SQLite").
+        # One request at a time per process, two processes per core: threads of one
+        # process take turns at the GIL, and a thread that holds SQLite's write lock (or
+        # the audit chain's head row on PostgreSQL) waited for the GIL while its siblings
+        # compiled queries, so every other writer waited too. With four threads per
+        # process check-ins ran at 251/s and with one at 356/s on SQLite, 164/s and
+        # 203/s on PostgreSQL (bench/checkins.py, 2 cores, 2026-11-29).
         cores = os.cpu_count() or 1
-        workers = options["workers"] or (cores if sqlite else 2 * cores)
+        workers = options["workers"] or 2 * cores
         argv = [
             sys.executable,
             "-m",

@@ -50,8 +50,10 @@ class Command(BaseCommand):
 
     def _serve(self, host: str, port: int, base: str) -> None:
         amparo = [sys.executable, "-m", "amparo.cli"]
+        # Phones reach the demo directly, with no proxy buffering their uploads.
+        serve = [*amparo, "serve", "--host", host, "--port", str(port), "--threads", "4"]
         processes = [
-            subprocess.Popen([*amparo, "serve", "--host", host, "--port", str(port)]),  # noqa: S603
+            subprocess.Popen(serve),  # noqa: S603
             subprocess.Popen([*amparo, "worker"]),  # noqa: S603
         ]
         self.stdout.write(f"Serving on {base}/ with a worker. Ctrl-C stops both.")
