@@ -144,8 +144,20 @@ def record_many(pending: list[Pending]) -> list[AuditEntry]:
             )
             entries.append(entry)
             last_hash = entry.entry_hash
-        cursor.executemany(sql.insert, rows)
-        cursor.execute(sql.move, [seq, last_hash])
+        if connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get(
+            "server_side_binding"
+        ):
+            # One round trip for the entries and the head (client-side binding sends
+            # both statements as one query): the head's row stays locked until the
+            # commit, so every round trip here is time every other writer waits.
+            values = ", ".join([sql.row] * len(rows))
+            cursor.execute(
+                f"{sql.insert_head} VALUES {values}; {sql.move}",
+                [value for row in rows for value in row] + [seq, last_hash],
+            )
+        else:
+            cursor.executemany(sql.insert, rows)
+            cursor.execute(sql.move, [seq, last_hash])
     for entry in entries:
         entry._state.adding, entry._state.db = False, connection.alias
     return entries
@@ -168,6 +180,8 @@ _ENTRY_COLUMNS = (
 @dataclass(frozen=True)
 class _Sql:
     head: str
+    insert_head: str
+    row: str
     insert: str
     move: str
 
@@ -188,6 +202,8 @@ def _statements(connection: Any) -> _Sql:
         # Table and column names come from the models, never from input.
         sql = _SQL[connection.vendor] = _Sql(
             head=f"SELECT seq, last_hash FROM {head} WHERE id = 1{lock}",  # noqa: S608
+            insert_head=f"INSERT INTO {entries} ({columns})",  # noqa: S608
+            row=f"({marks})",
             insert=f"INSERT INTO {entries} ({columns}) VALUES ({marks})",  # noqa: S608
             move=f"UPDATE {head} SET seq = %s, last_hash = %s WHERE id = 1",  # noqa: S608
         )
