@@ -92,24 +92,17 @@ def _values(report: ThreatReport, has_evidence: bool) -> dict[str, Any]:
     }
 
 
-def project_report(
-    report: ThreatReport, *, has_evidence: bool | None = None, new: bool = False
-) -> Incident:
+def project_report(report: ThreatReport, *, has_evidence: bool | None = None) -> Incident:
     """Create or update the report's fact, and its tallies (monitoring.tallies).
-    ``has_evidence`` spares a query when the caller knows it; ``new`` (the report was just
-    inserted) spares the look-up, so filing a report costs one insert and one upsert."""
+    ``has_evidence`` spares a query when the caller knows it. A report being filed uses
+    ``compile_new_report`` instead."""
     if has_evidence is None:
         has_evidence = EvidenceFile.objects.filter(report=report).exists()
     values = _values(report, has_evidence)
-    fact = None if new else Incident.objects.filter(report=report).first()
+    fact = Incident.objects.filter(report=report).first()
     changes = tallies.Changes()
     if fact is None:
-        fact = Incident(
-            organisation_id=report.organisation_id,
-            origin=IncidentOrigin.REPORT,
-            report=report,
-            **values,
-        )
+        fact = _new_fact(report, values)
         fact.save(force_insert=True)
         changes.count(tallies.values_of(fact))
         changes.save()
@@ -129,15 +122,19 @@ def compile_new_report(
     """A new report's fact as a compiled insert, and its tallies' changes: the caller
     runs both in the report's transaction (``run(...)``, then ``changes.save()``), so its
     write lock is not held while they are built (incidents.actions.report_threat)."""
-    fact = Incident(
-        organisation_id=report.organisation_id,
-        origin=IncidentOrigin.REPORT,
-        report=report,
-        **_values(report, has_evidence),
-    )
+    fact = _new_fact(report, _values(report, has_evidence))
     changes = tallies.Changes()
     changes.count(tallies.values_of(fact))
     return prepared.insert([fact]), changes
+
+
+def _new_fact(report: ThreatReport, values: dict[str, Any]) -> Incident:
+    return Incident(
+        organisation_id=report.organisation_id,
+        origin=IncidentOrigin.REPORT,
+        report=report,
+        **values,
+    )
 
 
 def project_all(batch: int = 500) -> int:
