@@ -130,6 +130,10 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=CONN_MAX_AGE > 0
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's, with the per-request health check skipped for a connection that
+        # has just ended a request cleanly (amparo/core/db/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "amparo.core.db.postgresql"
 else:
     DATABASES = {
         "default": {

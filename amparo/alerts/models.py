@@ -8,9 +8,11 @@ import uuid
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from amparo.core.fields import EncryptedJSONField, EncryptedTextField
+from amparo.core.ids import time_ordered_id
 from amparo.people.models import Organisation, Person, User, org_scope
 
 
@@ -150,15 +152,20 @@ class AlertState(models.TextChoices):
 
 
 class Alert(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="alerts")
+    # Indexes: every alert writes each of them, so only those a query uses: lists and
+    # dashboards read per organisation (the indexes in Meta lead with it), the links to
+    # users are indexed only once set (empty when raised).
+    id = models.UUIDField(primary_key=True, default=time_ordered_id, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="alerts", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=AlertKind.choices)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
     state = models.CharField(
         _("state"), max_length=16, choices=AlertState.choices, default=AlertState.RAISED
     )
     # A short code people type to acknowledge by SMS ("OK 7K2M9Q").
-    code = models.CharField(max_length=12, db_index=True)
+    code = models.CharField(max_length=12)
     message = EncryptedTextField(_("message"), blank=True, default="")
     location = EncryptedJSONField(_("location"), null=True, blank=True)
     # What the alert is about, in the app that raised it ("incidents.threatreport", id).
@@ -177,7 +184,7 @@ class Alert(models.Model):
     raised_at = models.DateTimeField(db_index=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     acknowledged_by_label = EncryptedTextField(blank=True, default="")
     acknowledged_role = models.CharField(max_length=40, blank=True)
@@ -185,7 +192,7 @@ class Alert(models.Model):
     acknowledged_level = models.CharField(max_length=16, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     resolution_note = EncryptedTextField(_("resolution"), blank=True, default="")
 
@@ -198,6 +205,18 @@ class Alert(models.Model):
             models.Index(
                 fields=["organisation", "raised_at", "acknowledged_level", "acknowledged_at"],
                 name="alert_response_cover",
+            ),
+            # Acknowledgement by the code ("OK 7K2M9Q"): equality only.
+            models.Index(fields=["code"], name="alert_code"),
+            models.Index(
+                fields=["acknowledged_by"],
+                name="alert_acknowledged_by",
+                condition=Q(acknowledged_by__isnull=False),
+            ),
+            models.Index(
+                fields=["resolved_by"],
+                name="alert_resolved_by",
+                condition=Q(resolved_by__isnull=False),
             ),
         ]
 
@@ -264,7 +283,7 @@ class OutboxMessage(models.Model):
     """One message to one recipient on one channel. Delivered at least once, never twice
     for the same idempotency key (which the receiver also sees)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=time_ordered_id, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="outbox")
     alert = models.ForeignKey(
         Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
@@ -272,7 +291,7 @@ class OutboxMessage(models.Model):
     step = models.ForeignKey(
         AlertStep, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
     )
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    idempotency_key = models.CharField(max_length=200)
     channel = models.CharField(max_length=12, choices=Channel.choices)
     recipient_label = EncryptedTextField()
     address = EncryptedTextField(blank=True, default="")
@@ -291,6 +310,12 @@ class OutboxMessage(models.Model):
     class Meta:
         ordering = ["created_at"]
         indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        # Looked up by equality only: no pattern index beside the unique one.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="outbox_idempotency_key_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} message ({self.state})"

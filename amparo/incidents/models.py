@@ -14,9 +14,11 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from amparo.core.fields import EncryptedJSONField, EncryptedTextField
+from amparo.core.ids import time_ordered_id
 from amparo.people.models import DirectoryEntry, Organisation, Person, User, org_scope
 
 
@@ -96,13 +98,16 @@ class Source(models.TextChoices):
 
 
 class ThreatReport(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Indexes: every report writes each of them, so only those a query uses. Every
+    # list is read per organisation, newest first (the index in Meta); the receipt is
+    # looked up by equality only (no pattern index beside the unique one).
+    id = models.UUIDField(primary_key=True, default=time_ordered_id, editable=False)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="threat_reports"
+        Organisation, on_delete=models.PROTECT, related_name="threat_reports", db_index=False
     )
     # The code the reporter follows the case with, without an account. It reveals the
     # status only (incidents.access.status_by_receipt).
-    receipt = models.CharField(max_length=20, unique=True)
+    receipt = models.CharField(max_length=20)
     person = models.ForeignKey(
         Person,
         on_delete=models.SET_NULL,
@@ -118,7 +123,7 @@ class ThreatReport(models.Model):
     language = models.CharField(max_length=8, default="es")
     # Step 2: the record.
     occurred_at = models.DateTimeField(null=True, blank=True)
-    region = models.CharField(_("region"), max_length=80, blank=True, db_index=True)
+    region = models.CharField(_("region"), max_length=80, blank=True)
     place = EncryptedTextField(blank=True, default="")
     location = EncryptedJSONField(null=True, blank=True)
     community = EncryptedTextField(blank=True, default="")
@@ -132,20 +137,19 @@ class ThreatReport(models.Model):
     reported_level = models.CharField(max_length=8, choices=Level.choices, blank=True)
     rules_level = models.CharField(max_length=8, choices=Level.choices)
     reasons = models.JSONField(default=list)  # codes of incidents.classify.REASONS
-    level = models.CharField(max_length=8, choices=Level.choices, db_index=True)
+    level = models.CharField(max_length=8, choices=Level.choices)
     level_reason = EncryptedTextField(blank=True, default="")  # a coordinator's change
-    status = models.CharField(
-        max_length=12, choices=Status.choices, default=Status.NEW, db_index=True
-    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     alert = models.ForeignKey(
         "alerts.Alert", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organisation", "-created_at"])]
+        constraints = [models.UniqueConstraint(fields=["receipt"], name="threat_receipt_unique")]
 
     def __str__(self) -> str:
         return f"threat report {self.receipt}"
@@ -168,24 +172,31 @@ class Owner(models.TextChoices):
 
 
 class ChecklistItem(models.Model):
-    """One action of the response (incidents.checklist.ITEMS, from the reference)."""
+    """One action of the response (incidents.checklist.ITEMS, from the reference).
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    report = models.ForeignKey(ThreatReport, on_delete=models.CASCADE, related_name="checklist")
+    A report writes eleven of these: read by report (the unique index on report and
+    code serves), and the links to users, empty when written, indexed only when set."""
+
+    id = models.UUIDField(primary_key=True, default=time_ordered_id, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    report = models.ForeignKey(
+        ThreatReport, on_delete=models.CASCADE, related_name="checklist", db_index=False
+    )
     code = models.CharField(max_length=40)
     step = models.PositiveSmallIntegerField()
     position = models.PositiveSmallIntegerField()
     owner = models.CharField(max_length=12, choices=Owner.choices)
     assignee = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     status = models.CharField(max_length=16, choices=ItemStatus.choices, default=ItemStatus.OPEN)
     due_at = models.DateTimeField(null=True, blank=True)
     notes = EncryptedTextField(blank=True, default="")
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     # An item of an earlier level, kept (with its progress) when a coordinator changed
     # the level and the new checklist no longer has it.
@@ -194,6 +205,14 @@ class ChecklistItem(models.Model):
     class Meta:
         ordering = ["step", "position"]
         constraints = [models.UniqueConstraint(fields=["report", "code"], name="one_item_per_code")]
+        indexes = [
+            models.Index(
+                fields=["assignee"], name="checklist_assignee", condition=Q(assignee__isnull=False)
+            ),
+            models.Index(
+                fields=["done_by"], name="checklist_done_by", condition=Q(done_by__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} ({self.status})"

@@ -19,6 +19,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from amparo.core.fields import EncryptedJSONField, EncryptedTextField
+from amparo.core.ids import time_ordered_id
 from amparo.people.models import Organisation, org_scope
 
 
@@ -95,8 +96,16 @@ class IncidentOrigin(models.TextChoices):
 
 
 class Incident(_Sealed):
-    """One incident as the indicators count it (see the module docstring)."""
+    """One incident as the indicators count it (see the module docstring).
 
+    Every threat report writes one: its key is time-ordered (amparo.core.ids), the
+    organisation is indexed by the indexes in Meta (which lead with it), the import
+    only where there is one."""
+
+    id = models.UUIDField(primary_key=True, default=time_ordered_id, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     origin = models.CharField(max_length=8, choices=IncidentOrigin.choices)
     # The threat report this row projects (origin "report"), one row per report.
     report = models.OneToOneField(
@@ -108,7 +117,12 @@ class Incident(_Sealed):
     )
     # The import that brought it, and the row's own id in its file (re-imports update).
     import_job = models.ForeignKey(
-        "ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
+        "ImportJob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        db_index=False,
     )
     external_id = models.CharField(max_length=100, blank=True, default="")
     occurred_on = models.DateField(_("date"))
@@ -153,6 +167,11 @@ class Incident(_Sealed):
                 name="incident_org_region_actor",
             ),
             models.Index(fields=["month"], name="incident_month"),
+            models.Index(
+                fields=["import_job"],
+                name="incident_import_job",
+                condition=models.Q(import_job__isnull=False),
+            ),
             # Covers every indicator query (monitoring.dashboard): the counts are read
             # from the index alone, without touching the rows.
             models.Index(

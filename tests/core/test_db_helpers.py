@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -113,3 +113,42 @@ def test_a_prepared_update_counts_the_rows_it_changed(world, deployment):
         assert prepared.run(statement) == 0
     deployment.refresh_from_db()
     assert deployment.status == DeploymentStatus.RETURNED
+
+
+def check_in(world, deployment, note: str) -> CheckIn:
+    return CheckIn(
+        organisation_id=world.org_a.pk,
+        deployment=deployment,
+        at=timezone.now(),
+        via="web",
+        note=note,
+    )
+
+
+def test_prepared_statements_run_in_order_and_count_the_last(world, deployment):
+    first, second = check_in(world, deployment, "uno"), check_in(world, deployment, "dos")
+    writes = (
+        prepared.insert([first]),
+        prepared.insert([second]),
+        prepared.update(CheckIn.objects.filter(pk=first.pk), via="sms"),
+        prepared.update(CheckIn.objects.filter(pk=deployment.pk), via="api"),  # no such row
+    )
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        assert prepared.run(*writes) == 0
+    # PostgreSQL (client-side binding): the four statements went as one query.
+    sent = [q for q in queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    assert len(sent) == (1 if connection.vendor == "postgresql" else 4)
+    stored = {c.pk: c for c in CheckIn.objects.filter(deployment=deployment)}
+    assert stored[first.pk].via == "sms" and stored[first.pk].note == "uno"
+    assert stored[second.pk].via == "web" and stored[second.pk].note == "dos"
+    with transaction.atomic():
+        assert prepared.run(writes[2], writes[2]) == 1
+
+
+def test_a_failing_statement_among_prepared_ones_fails_them_all(world, deployment):
+    first = check_in(world, deployment, "uno")
+    again = check_in(world, deployment, "otra vez")
+    again.pk = first.pk  # the same key: the second insert fails
+    with pytest.raises(IntegrityError), transaction.atomic():
+        prepared.run(prepared.insert([first]), prepared.insert([again]))
+    assert not CheckIn.objects.filter(deployment=deployment).exists()

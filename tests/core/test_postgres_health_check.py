@@ -1,0 +1,128 @@
+"""The PostgreSQL backend's health check (amparo/core/db/postgresql/base.py): skipped for
+a connection that ended its last request cleanly less than HEALTHY_FOR seconds ago, run
+otherwise, so a connection the server dropped while idle is still replaced before the
+request uses it.
+
+PostgreSQL only: SQLite has no server to drop a connection and Amparo runs it without
+health checks. The requests are played as Django plays them (``close_old_connections``
+at the start and at the end), on a connection in autocommit (a transactional test's
+open transaction would make Django drop the connection at each of them)."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import pytest
+from django.db import OperationalError, ProgrammingError, connection
+
+from amparo.core.db.postgresql import base
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="PostgreSQL's backend (the suite's other run)"
+    ),
+]
+
+
+@pytest.fixture
+def checks(monkeypatch):
+    """Health checks counted; a persistent connection with health checks on, as served."""
+    made: list[bool] = []
+    real = connection.is_usable
+
+    def counted() -> bool:
+        usable = real()
+        made.append(usable)
+        return usable
+
+    monkeypatch.setattr(connection, "is_usable", counted)
+    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", None)  # 0 in the tests
+    connection.close()
+    connection.ensure_connection()
+    yield made
+    connection.close()
+
+
+def request(sql: str = "SELECT 1") -> None:
+    connection.close_if_unusable_or_obsolete()  # request_started
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+    connection.close_if_unusable_or_obsolete()  # request_finished
+
+
+def test_it_trusts_a_connection_between_requests_and_checks_it_after_a_pause(
+    checks, monkeypatch
+):
+    request()  # a new connection: made, so checked
+    request()
+    request()
+    assert checks == []
+    monkeypatch.setattr(base, "HEALTHY_FOR", 0.0)  # the pause outlasts the window
+    request()  # trusted by the end of the one before, under the old window
+    request()
+    assert checks == [True]
+    request()
+    assert checks == [True, True]
+    monkeypatch.setattr(base, "HEALTHY_FOR", 60.0)
+    request()  # checked: the one before ended under the zero window
+    request()
+    request()
+    assert checks == [True, True, True]
+
+
+def test_it_trusts_nothing_from_a_failed_request_but_djangos_own_check(checks, monkeypatch):
+    request()
+    connection.close_if_unusable_or_obsolete()
+    with pytest.raises(ProgrammingError), connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM no_such_table")
+    assert checks == []  # the connection was trusted for this request
+    monkeypatch.setattr(base, "HEALTHY_FOR", 60.0)
+    connection.close_if_unusable_or_obsolete()  # it ends with an error: Django checks
+    assert checks == [True]
+    request()  # that check was just made
+    assert checks == [True]
+
+
+def test_it_replaces_a_connection_the_server_dropped_while_it_was_idle(checks, monkeypatch):
+    request()
+    pid = backend_pid()
+    terminate(pid)
+    monkeypatch.setattr(base, "HEALTHY_FOR", 0.0)  # idle for longer than the window
+    request("SELECT 2")  # no error: the check found the dead connection and replaced it
+    assert checks == [False]
+    assert backend_pid() != pid
+
+
+def test_within_the_window_a_dropped_connection_fails_one_request_then_is_replaced(checks):
+    request()
+    pid = backend_pid()
+    terminate(pid)
+    connection.close_if_unusable_or_obsolete()
+    with pytest.raises(OperationalError), connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    connection.close_if_unusable_or_obsolete()  # the request ends: checked, closed
+    request()
+    assert backend_pid() != pid
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def terminate(pid: int) -> None:
+    """End a backend from another session, as a server restart or an idle timeout does."""
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        password=settings["PASSWORD"] or os.environ.get("PGPASSWORD", ""),
+        dbname=settings["NAME"],
+        autocommit=True,
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
