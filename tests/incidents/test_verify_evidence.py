@@ -143,7 +143,7 @@ def test_it_refuses_an_unknown_organisation(world):
         call_command("verify_evidence", "--organisation", "nobody")
 
 
-def test_it_runs_as_amparo_verify_evidence(world, capsys, monkeypatch):
+def test_it_runs_as_amparo_verify_evidence(world, capsys, monkeypatch, settings):
     from django.db import connections
 
     from amparo.cli import main
@@ -151,6 +151,10 @@ def test_it_runs_as_amparo_verify_evidence(world, capsys, monkeypatch):
     # A command run from the command line closes the connections when it ends, which
     # would end this test's transaction on PostgreSQL.
     monkeypatch.setattr(connections, "close_all", lambda: None)
+    # main() sets Django up again, which would configure logging anew: its handler would
+    # write to this test's captured stderr, closed when the test ends, and every later
+    # test of this process that logs would find a closed stream.
+    settings.LOGGING_CONFIG = None
     report = report_with_files(world, world.org_a, count=1)
     evidence = EvidenceFile.objects.get(report=report)
     main(["amparo", "verify-evidence", "--report", report.receipt])
