@@ -1,7 +1,11 @@
-"""The PostgreSQL backend's health check (amparo/core/db/postgresql/base.py): skipped for
-a connection that ended its last request cleanly less than HEALTHY_FOR seconds ago, run
-otherwise, so a connection the server dropped while idle is still replaced before the
-request uses it.
+"""The PostgreSQL backend (amparo/core/db/postgresql/base.py).
+
+Its health check: skipped for a connection that ended its last request cleanly less
+than HEALTHY_FOR seconds ago, run otherwise, so a connection the server dropped while
+idle is still replaced before the request uses it.
+
+psycopg's cache of parsed queries, opened to long queries: a threat report's writes,
+sent as one query of hundreds of parameters, are parsed once.
 
 PostgreSQL only: SQLite has no server to drop a connection and Amparo runs it without
 health checks. The requests are played as Django plays them (``close_old_connections``
@@ -46,6 +50,22 @@ def checks(monkeypatch):
     connection.close()
 
 
+def test_a_long_query_is_parsed_once():
+    from psycopg import _queries  # what the backend changes: fails if psycopg renames it
+
+    cache = _queries._query2pg_client
+    values = list(range(1200))
+    sql = "SELECT " + ", ".join(["%s"] * len(values))
+    assert len(values) > 50 and len(sql) > 4096  # beyond psycopg's own limits
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        before = cache.cache_info()
+        cursor.execute(sql, values)
+        assert cursor.fetchone() == tuple(values)
+    after = cache.cache_info()
+    assert after.hits == before.hits + 1 and after.misses == before.misses
+
+
 def request(sql: str = "SELECT 1") -> None:
     connection.close_if_unusable_or_obsolete()  # request_started
     with connection.cursor() as cursor:
@@ -53,9 +73,7 @@ def request(sql: str = "SELECT 1") -> None:
     connection.close_if_unusable_or_obsolete()  # request_finished
 
 
-def test_it_trusts_a_connection_between_requests_and_checks_it_after_a_pause(
-    checks, monkeypatch
-):
+def test_it_trusts_a_connection_between_requests_and_checks_it_after_a_pause(checks, monkeypatch):
     request()  # a new connection: made, so checked
     request()
     request()
