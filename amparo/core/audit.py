@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +13,7 @@ from uuid import UUID
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+from amparo.core.db import prepared
 from amparo.core.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -67,10 +68,11 @@ def record(
     *,
     organisation_id: UUID | str | None = None,
     details: dict[str, Any] | None = None,
+    after: Sequence[prepared.Statements] = (),
 ) -> AuditEntry:
     """Append one entry. Call it inside the action's transaction, so the entry commits
-    or rolls back with the change it describes."""
-    return record_many([Pending(actor, action, obj, organisation_id, details or {})])[0]
+    or rolls back with the change it describes (``after``: as for ``record_many``)."""
+    return record_many([Pending(actor, action, obj, organisation_id, details or {})], after)[0]
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,20 @@ class Pending:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def record_many(pending: list[Pending]) -> list[AuditEntry]:
+def record_many(
+    pending: list[Pending], after: Sequence[prepared.Statements] = ()
+) -> list[AuditEntry]:
     """Append entries in order, in one statement, under one lock of the chain's head.
-    Call it inside the transaction of the changes the entries describe.
+    Call it inside the transaction of the changes the entries describe; ``after``:
+    those changes, compiled (amparo/core/db/prepared.py), to run first. On PostgreSQL
+    they go in one query with the read of the head.
 
     The head is read, the entries inserted and the head moved with plain SQL: from the
     head's lock to the commit every other writer waits (on PostgreSQL for the head row,
     on SQLite for the whole database), so nothing is compiled in between
     (amparo/core/db/prepared.py)."""
     if not pending:
+        prepared.run(*after)
         return []
     described = []
     for item in pending:
@@ -115,8 +122,22 @@ def record_many(pending: list[Pending]) -> list[AuditEntry]:
     sql = _statements(connection)
     fields = {f.name: f for f in AuditEntry._meta.concrete_fields}
     entries, rows = [], []
+    writes = [part for compiled in after for part in compiled.parts]
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
-        cursor.execute(sql.head)
+        if (
+            writes
+            and all(c.using == connection.alias for c in after)
+            and prepared.one_query(connection, writes)
+        ):
+            cursor.execute(
+                "; ".join([*(sql for sql, _ in writes), sql.head]),
+                [value for _, params in writes for value in params],
+            )
+            while cursor.nextset():  # to the head's row, the last result
+                pass
+        else:
+            prepared.run(*after)
+            cursor.execute(sql.head)
         seq, last_hash = cursor.fetchone()
         for label, organisation_id, action, object_type, object_id, details in described:
             seq += 1

@@ -220,8 +220,7 @@ def report_threat(
             _checklist(report, now, done={"step2_record_to_supervisor"} if told else frozenset())
         )
     )
-    fact, tally = compile_new_report(report, has_evidence=bool(accepted))
-    writes.append(fact)
+    writes.append(compile_new_report(report, has_evidence=bool(accepted)))
     entries.append(
         audit.Pending(
             actor,
@@ -238,11 +237,13 @@ def report_threat(
     )
     try:
         with transaction.atomic():
-            prepared.run(*writes)
-            _store_evidence(report, accepted, user, now)
-            tally.save()
-            # Last, so the audit chain's head is locked only for the commit.
-            audit.record_many(entries)
+            if accepted:
+                prepared.run(*writes)
+                _store_evidence(report, accepted, user, now)
+                writes = []
+            # The audit entries last, so the audit chain's head is locked only for the
+            # commit; the writes go with the head's read (one round trip on PostgreSQL).
+            audit.record_many(entries, after=writes)
             # Final names now; if the commit fails, the except below removes them.
             for staged in accepted:
                 staged.commit()

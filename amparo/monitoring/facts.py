@@ -116,16 +116,15 @@ def project_report(report: ThreatReport, *, has_evidence: bool | None = None) ->
     return fact
 
 
-def compile_new_report(
-    report: ThreatReport, *, has_evidence: bool
-) -> tuple[prepared.Statements, tallies.Changes]:
-    """A new report's fact as a compiled insert, and its tallies' changes: the caller
-    runs both in the report's transaction (``run(...)``, then ``changes.save()``), so its
-    write lock is not held while they are built (incidents.actions.report_threat)."""
+def compile_new_report(report: ThreatReport, *, has_evidence: bool) -> prepared.Statements:
+    """A new report's fact and its tallies' changes as compiled statements: the caller
+    runs them in the report's transaction with its other writes, so its write lock is
+    not held while they are built (incidents.actions.report_threat)."""
     fact = _new_fact(report, _values(report, has_evidence))
     changes = tallies.Changes()
     changes.count(tallies.values_of(fact))
-    return prepared.insert([fact]), changes
+    insert, upserts = prepared.insert([fact]), changes.statements()
+    return prepared.Statements(insert.using, insert.parts + upserts.parts)
 
 
 def _new_fact(report: ThreatReport, values: dict[str, Any]) -> Incident:

@@ -41,6 +41,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
+from amparo.core.db import prepared
 from amparo.monitoring.models import Incident, IncidentOrigin, IncidentTally
 
 # grain -> the columns it keeps (besides organisation and period); "cy" counts by year.
@@ -111,12 +112,18 @@ class Changes:
     def save(self) -> int:
         """Write the changes (one statement per few hundred rows); returns the rows."""
         rows = self.rows()
-        if not rows:
-            return 0
-        _upsert(rows)
+        if rows:
+            prepared.run(self.statements())
+        return len(rows)
+
+    def statements(self) -> prepared.Statements:
+        """The statements that write the changes, compiled now, to run in the caller's
+        transaction (with its other writes: amparo/core/db/prepared.py). The changes
+        are then taken as written."""
+        compiled = _upserts(self.rows())
         for counter in (self.n, self.reported, self.documented):
             counter.clear()
-        return len(rows)
+        return compiled
 
 
 INSERT_COLUMNS = ("organisation_id", "grain", "period", *COLUMNS, "n", "reported", "documented")
@@ -124,25 +131,26 @@ CONFLICT_COLUMNS = ("organisation_id", "grain", "period", *COLUMNS)
 ROWS_PER_STATEMENT = 500
 
 
-def _upsert(rows: list[tuple[Any, ...]]) -> None:
+def _upserts(rows: list[tuple[Any, ...]]) -> prepared.Statements:
     table = IncidentTally._meta.db_table
     org_field = IncidentTally._meta.get_field("organisation")
     period_field = IncidentTally._meta.get_field("period")
     marks = "(" + ", ".join(["%s"] * len(INSERT_COLUMNS)) + ")"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), ROWS_PER_STATEMENT):
-            chunk = rows[start : start + ROWS_PER_STATEMENT]
-            params: list[Any] = []
-            for org, grain, period, *rest in chunk:
-                params.extend(
-                    (
-                        org_field.get_db_prep_value(org, connection),
-                        grain,
-                        period_field.get_db_prep_value(period, connection),
-                        *rest,
-                    )
+    parts = []
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start : start + ROWS_PER_STATEMENT]
+        params: list[Any] = []
+        for org, grain, period, *rest in chunk:
+            params.extend(
+                (
+                    org_field.get_db_prep_value(org, connection),
+                    grain,
+                    period_field.get_db_prep_value(period, connection),
+                    *rest,
                 )
-            cursor.execute(
+            )
+        parts.append(
+            (
                 f"INSERT INTO {table} ({', '.join(INSERT_COLUMNS)}) "  # noqa: S608 - our names
                 f"VALUES {', '.join([marks] * len(chunk))} "
                 f"ON CONFLICT ({', '.join(CONFLICT_COLUMNS)}) DO UPDATE SET "
@@ -151,6 +159,8 @@ def _upsert(rows: list[tuple[Any, ...]]) -> None:
                 f"documented = {table}.documented + excluded.documented",
                 params,
             )
+        )
+    return prepared.Statements(connection.alias, tuple(parts))
 
 
 def count_in(facts: Iterable[dict[str, Any]]) -> int:

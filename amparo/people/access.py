@@ -76,17 +76,26 @@ def organisations_of(user: Any) -> QuerySet[Organisation]:
     return Organisation.objects.filter(memberships__user=user).distinct()
 
 
-# Most API requests name their organisation: SQL written once (amparo/core/db/loader.py).
-_ORGANISATIONS = Loader(Organisation)
+# Most API requests name their organisation: SQL written once (amparo/core/db/loader.py),
+# the organisation and the user's roles in it read together.
+_MEMBERSHIPS = Loader(Membership, ["organisation"])
 
 
 def access_organisation_by_slug(user: Any, slug: str) -> OrgContext:
+    """The user's context in the organisation with that slug: not found (404) both when
+    there is no such organisation and when the user is not a member of it."""
     if not user.is_authenticated:
         not_found()
-    organisation = _ORGANISATIONS.first("t0.slug = %s", [slug])
-    if organisation is None:
+    memberships = _MEMBERSHIPS.all(
+        "t1.slug = %s AND t0.user_id = %s", [slug, _MEMBERSHIPS.param("user", user.pk)]
+    )
+    if not memberships:
         not_found()
-    return access_organisation(user, organisation)
+    return OrgContext(
+        organisation=memberships[0].organisation,
+        user=user,
+        roles=frozenset(m.role for m in memberships),
+    )
 
 
 def access_organisation(user: Any, organisation: Organisation) -> OrgContext:

@@ -531,10 +531,17 @@ def _record_check_in(
             failed_attempts=0,
             failed_since=None,
         )
+    # On PostgreSQL the statements run together go in one round trip
+    # (amparo/core/db/prepared.py): the reset with the mark, the row with the audit
+    # chain's head.
     with transaction.atomic():
-        if reset is not None:
-            prepared.run(reset)
-        if mark is not None and prepared.run(mark) == 0:
+        if mark is not None:
+            taken = prepared.run(*([reset] if reset is not None else []), mark) == 0
+        else:
+            taken = False
+            if reset is not None:
+                prepared.run(reset)
+        if taken:
             # Taken meanwhile (the sweep found it missed a moment ago): this check-in
             # answers the one waited for now, if any, read again under the lock.
             expected = current_expected(deployment, now)
@@ -544,10 +551,11 @@ def _record_check_in(
                     state=ExpectedState.CHECKED_IN, checked_in_at=now
                 )
             writes = prepared.insert([checkin])
-        prepared.run(writes)
         if duress:
+            prepared.run(writes)
+            writes = prepared.Statements(writes.using, ())
             _raise_duress(actor, deployment, via)
-        audit.record(actor, "deployment.checked_in", checkin, details={"via": via})
+        audit.record(actor, "deployment.checked_in", checkin, details={"via": via}, after=[writes])
     return checkin
 
 

@@ -520,3 +520,32 @@ def test_it_appends_with_consecutive_numbers_and_moves_the_head(world):
     assert entry.seq == before.seq + 1
     assert entry.prev_hash == before.last_hash
     assert (head.seq, head.last_hash) == (entry.seq, entry.entry_hash)
+
+
+def test_it_runs_the_writes_it_describes_first_with_the_read_of_the_head(world, capsys):
+    """``record_many(entries, after=writes)``: the writes run, then the entries are
+    chained after the head; on PostgreSQL writes and head read are one query."""
+    from django.test.utils import CaptureQueriesContext
+
+    from amparo.core.db import prepared
+
+    membership = Membership.objects.filter(organisation=world.org_a).first()
+    assert membership is not None
+    writes = [
+        prepared.update(Membership.objects.filter(pk=membership.pk), role=Role.LAWYER),
+        prepared.update(Membership.objects.filter(pk=-1), role=Role.ADMIN),  # no such row
+    ]
+    before = AuditEntry.objects.count()
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        entries = audit.record_many([audit.Pending("test", "test.described", membership)], writes)
+    membership.refresh_from_db()
+    assert membership.role == Role.LAWYER
+    assert AuditEntry.objects.count() == before + 1
+    assert entries[0].prev_hash == AuditEntry.objects.get(seq=entries[0].seq - 1).entry_hash
+    sent = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    if connection.vendor == "postgresql":
+        assert sent[0].count("UPDATE") == 3 and sent[0].endswith("FOR UPDATE")
+    else:
+        assert sent[0].startswith("UPDATE") and sent[1].startswith("UPDATE")
+    status, _out, err = run_verify(capsys)
+    assert status == 0, err

@@ -152,3 +152,39 @@ def test_a_failing_statement_among_prepared_ones_fails_them_all(world, deploymen
     with pytest.raises(IntegrityError), transaction.atomic():
         prepared.run(prepared.insert([first]), prepared.insert([again]))
     assert not CheckIn.objects.filter(deployment=deployment).exists()
+
+
+def test_prepared_inserts_store_every_kind_of_value_as_the_orm_does(world):
+    """Dates, times to the microsecond, keys, choices, JSON values of every shape, text
+    with quotes, backslashes and accents come back as the ORM stores them."""
+    from datetime import UTC, datetime
+
+    from amparo.incidents.models import ThreatReport
+
+    at = datetime(2026, 11, 29, 11, 32, 5, 123456, tzinfo=UTC)
+    shared = {
+        "organisation": world.org_a,
+        "source": "api",
+        "language": "es",
+        "occurred_at": at,
+        "region": "Madre de Dios",
+        "verbatim": "Dijo: \"te vamos a encontrar\" \\ 'ya' — ñandú\nfin",
+        "answers": {"physical_violence": None, "signs": ["weapons_shown"], "n": 3, "x": 1.5},
+        "reasons": ["illicit_and_knows_work"],
+        "rules_level": "medium",
+        "level": "medium",
+        "created_at": at,
+    }
+    made = ThreatReport(receipt="PREPARED-1", **shared)
+    with transaction.atomic():
+        prepared.run(prepared.insert([made]))
+    by_orm = ThreatReport.objects.create(receipt="ORM-1", **shared)
+    stored, expected = (
+        ThreatReport.objects.get(pk=made.pk),
+        ThreatReport.objects.get(pk=by_orm.pk),
+    )
+    skip = {"id", "receipt", "updated_at"}
+    assert {k: v for k, v in fields(stored).items() if k not in skip} == {
+        k: v for k, v in fields(expected).items() if k not in skip
+    }
+    assert stored.verbatim == shared["verbatim"] and stored.occurred_at == at

@@ -183,7 +183,7 @@ def run(*statements: Statements) -> int:
     for using, parts in by_database.items():
         connection = connections[using]
         with connection.cursor() as cursor:
-            if len(parts) > 1 and _one_query(connection, parts):
+            if len(parts) > 1 and one_query(connection, parts):
                 cursor.execute(
                     "; ".join(sql for sql, _ in parts),
                     [value for _, params in parts for value in params],
@@ -198,7 +198,7 @@ def run(*statements: Statements) -> int:
     return count
 
 
-def _one_query(connection: Any, parts: list[tuple[str, Sequence[Any]]]) -> bool:
+def one_query(connection: Any, parts: list[tuple[str, Sequence[Any]]]) -> bool:
     """Whether the parts can be sent as one query: PostgreSQL's simple query protocol,
     which client-side binding uses, runs several statements (server-side binding does
     not); each part must have parameters, so that every "%" in it is already escaped."""
