@@ -245,9 +245,12 @@ class StepState(models.TextChoices):
 
 
 class AlertStep(models.Model):
-    """One notification round of one tier, due at a fixed instant computed at raise time."""
+    """One notification round of one tier, due at a fixed instant computed at raise time.
 
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="steps")
+    Twelve of these per threat report: the alert is indexed by the unique constraint,
+    which leads with it, not by an index of its own."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="steps", db_index=False)
     tier_position = models.PositiveSmallIntegerField()
     level = models.CharField(max_length=16, choices=Level.choices)
     repeat_index = models.PositiveSmallIntegerField(default=0)
