@@ -129,10 +129,8 @@ def record_many(
             and all(c.using == connection.alias for c in after)
             and prepared.one_query(connection, writes)
         ):
-            cursor.execute(
-                "; ".join([*(sql for sql, _ in writes), sql.head]),
-                [value for _, params in writes for value in params],
-            )
+            query, params = prepared.joined(writes)
+            cursor.execute(f"{query}; {sql.head}", params)
             while cursor.nextset():  # to the head's row, the last result
                 pass
         else:
@@ -165,17 +163,15 @@ def record_many(
             )
             entries.append(entry)
             last_hash = entry.entry_hash
-        if connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get(
-            "server_side_binding"
-        ):
-            # One round trip for the entries and the head (client-side binding sends
-            # both statements as one query): the head's row stays locked until the
-            # commit, so every round trip here is time every other writer waits.
-            values = ", ".join([sql.row] * len(rows))
-            cursor.execute(
-                f"{sql.insert_head} VALUES {values}; {sql.move}",
-                [value for row in rows for value in row] + [seq, last_hash],
-            )
+        append = (
+            f"{sql.insert_head} VALUES {', '.join([sql.row] * len(rows))}",
+            [value for row in rows for value in row],
+        )
+        move = (sql.move, [seq, last_hash])
+        if prepared.one_query(connection, [append, move]):
+            # One round trip for the entries and the head: the head's row stays locked
+            # until the commit, so every round trip here is time every other writer waits.
+            cursor.execute(*prepared.joined([append, move]))
         else:
             cursor.executemany(sql.insert, rows)
             cursor.execute(sql.move, [seq, last_hash])

@@ -184,10 +184,7 @@ def run(*statements: Statements) -> int:
         connection = connections[using]
         with connection.cursor() as cursor:
             if len(parts) > 1 and one_query(connection, parts):
-                cursor.execute(
-                    "; ".join(sql for sql, _ in parts),
-                    [value for _, params in parts for value in params],
-                )
+                cursor.execute(*joined(parts))
                 count = cursor.rowcount
                 while cursor.nextset():
                     count = cursor.rowcount
@@ -198,7 +195,7 @@ def run(*statements: Statements) -> int:
     return count
 
 
-def one_query(connection: Any, parts: list[tuple[str, Sequence[Any]]]) -> bool:
+def one_query(connection: Any, parts: Sequence[tuple[str, Sequence[Any]]]) -> bool:
     """Whether the parts can be sent as one query: PostgreSQL's simple query protocol,
     which client-side binding uses, runs several statements (server-side binding does
     not); each part must have parameters, so that every "%" in it is already escaped."""
@@ -207,3 +204,8 @@ def one_query(connection: Any, parts: list[tuple[str, Sequence[Any]]]) -> bool:
         and not connection.settings_dict["OPTIONS"].get("server_side_binding")
         and all(params for _, params in parts)
     )
+
+
+def joined(parts: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:
+    """The parts as one query and its parameters (where ``one_query`` allows it)."""
+    return "; ".join(sql for sql, _ in parts), [value for _, params in parts for value in params]
