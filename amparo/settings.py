@@ -122,6 +122,10 @@ DATABASE_URL = env_secret("DATABASE_URL")
 # FULL: a commit is on disk before Amparo answers (DESIGN.md 2: nothing is lost), even
 # across a power cut. NORMAL is faster and survives a crash of the process, not of the host.
 SQLITE_SYNCHRONOUS = env_str("AMPARO_SQLITE_SYNCHRONOUS", "FULL").upper()
+# PostgreSQL: the hot paths' statements run as prepared statements (server-side binding,
+# amparo/core/db/postgresql/base.py). Off for a connection pooler in transaction mode
+# that does not keep them (PgBouncer before 1.21, or without max_prepared_statements).
+AMPARO_DB_PREPARED = env_bool("AMPARO_DB_PREPARED", True)
 if SQLITE_SYNCHRONOUS not in {"FULL", "NORMAL", "EXTRA"}:
     raise ImproperlyConfigured("AMPARO_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
 if DATABASE_URL:

@@ -123,20 +123,12 @@ def record_many(
     fields = {f.name: f for f in AuditEntry._meta.concrete_fields}
     entries, rows = [], []
     writes = [part for compiled in after for part in compiled.parts]
-    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
-        if (
-            writes
-            and all(c.using == connection.alias for c in after)
-            and prepared.one_query(connection, writes)
-        ):
-            query, params = prepared.joined(writes)
-            cursor.execute(f"{query}; {sql.head}", params)
-            while cursor.nextset():  # to the head's row, the last result
-                pass
+    with transaction.atomic(using=connection.alias, savepoint=False):
+        if all(c.using == connection.alias for c in after):
+            _, (seq, last_hash) = prepared.execute(connection, writes, fetch=sql.head)
         else:
             prepared.run(*after)
-            cursor.execute(sql.head)
-        seq, last_hash = cursor.fetchone()
+            _, (seq, last_hash) = prepared.execute(connection, [], fetch=sql.head)
         for label, organisation_id, action, object_type, object_id, details in described:
             seq += 1
             at = timezone.now()
@@ -167,14 +159,7 @@ def record_many(
             f"{sql.insert_head} VALUES {', '.join([sql.row] * len(rows))}",
             [value for row in rows for value in row],
         )
-        move = (sql.move, [seq, last_hash])
-        if prepared.one_query(connection, [append, move]):
-            # One round trip for the entries and the head: the head's row stays locked
-            # until the commit, so every round trip here is time every other writer waits.
-            cursor.execute(*prepared.joined([append, move]))
-        else:
-            cursor.executemany(sql.insert, rows)
-            cursor.execute(sql.move, [seq, last_hash])
+        prepared.execute(connection, [append, (sql.move, [seq, last_hash])])
     for entry in entries:
         entry._state.adding, entry._state.db = False, connection.alias
     return entries

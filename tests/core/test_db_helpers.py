@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -125,7 +125,30 @@ def check_in(world, deployment, note: str) -> CheckIn:
     )
 
 
-def test_prepared_statements_run_in_order_and_count_the_last(world, deployment):
+@pytest.fixture(params=["prepared", "client-side"])
+def binding(request, monkeypatch):
+    """On PostgreSQL, both ways the hot paths' statements can go: as prepared statements
+    in one pipeline (the default), and as one query with client-side binding (with
+    AMPARO_DB_PREPARED=false, behind a pooler). SQLite has one way."""
+    db = connections["default"]
+    if request.param == "client-side":
+        if db.vendor != "postgresql":
+            pytest.skip("PostgreSQL's second way")
+        monkeypatch.setattr(db, "prepares", lambda: False)
+    return request.param
+
+
+def round_trips(queries: CaptureQueriesContext) -> list[list[str]]:
+    """The statements captured, grouped by the round trip they went in (a query run
+    through Django's cursor is a round trip of its own)."""
+    grouped: dict[object, list[str]] = {}
+    for i, q in enumerate(queries.captured_queries):
+        if q["sql"] not in ("BEGIN", "COMMIT"):
+            grouped.setdefault(q.get("round_trip", f"cursor {i}"), []).append(q["sql"])
+    return list(grouped.values())
+
+
+def test_prepared_statements_run_in_order_and_count_the_last(world, deployment, binding):
     first, second = check_in(world, deployment, "uno"), check_in(world, deployment, "dos")
     writes = (
         prepared.insert([first]),
@@ -135,26 +158,52 @@ def test_prepared_statements_run_in_order_and_count_the_last(world, deployment):
     )
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         assert prepared.run(*writes) == 0
-    # PostgreSQL (client-side binding): the four statements went as one query.
-    sent = [q for q in queries if q["sql"] not in ("BEGIN", "COMMIT")]
-    assert len(sent) == (1 if connection.vendor == "postgresql" else 4)
+    sent = round_trips(queries)
+    if connection.vendor == "postgresql":
+        # One round trip: four prepared statements in a pipeline, or one joined query.
+        assert len(sent) == 1
+        assert len(sent[0]) == (4 if binding == "prepared" else 1)
+    else:
+        assert len(sent) == 4
     stored = {c.pk: c for c in CheckIn.objects.filter(deployment=deployment)}
     assert stored[first.pk].via == "sms" and stored[first.pk].note == "uno"
     assert stored[second.pk].via == "web" and stored[second.pk].note == "dos"
     with transaction.atomic():
         assert prepared.run(writes[2], writes[2]) == 1
+        assert prepared.run(writes[3]) == 0
 
 
-def test_a_failing_statement_among_prepared_ones_fails_them_all(world, deployment):
+def test_statements_and_a_read_after_them_give_the_read_s_row(world, deployment, binding):
+    made = check_in(world, deployment, "tres")
+    table = CheckIn._meta.db_table
+    with transaction.atomic():
+        count, row = prepared.execute(
+            connection,
+            prepared.insert([made]).parts,
+            fetch=f"SELECT COUNT(*), MAX(via) FROM {table}",  # noqa: S608
+        )
+        assert tuple(row) == (1, "web")
+        # A statement without parameters keeps its "%" (not a placeholder).
+        assert prepared.execute(connection, [(f"UPDATE {table} SET via = 'a%b'", [])])[0] == 1  # noqa: S608
+        assert prepared.execute(connection, [], fetch=f"SELECT via FROM {table}")[1] == ("a%b",)  # noqa: S608
+        assert prepared.execute(connection, []) == (0, None)
+
+
+def test_a_failing_statement_among_prepared_ones_fails_them_all(world, deployment, binding):
     first = check_in(world, deployment, "uno")
     again = check_in(world, deployment, "otra vez")
     again.pk = first.pk  # the same key: the second insert fails
+    later = check_in(world, deployment, "después")
     with pytest.raises(IntegrityError), transaction.atomic():
-        prepared.run(prepared.insert([first]), prepared.insert([again]))
+        prepared.run(prepared.insert([first]), prepared.insert([again]), prepared.insert([later]))
     assert not CheckIn.objects.filter(deployment=deployment).exists()
+    # The connection is usable afterwards, and so are the statements it prepared.
+    with transaction.atomic():
+        assert prepared.run(prepared.insert([later]), prepared.insert([first])) == 1
+    assert CheckIn.objects.filter(deployment=deployment).count() == 2
 
 
-def test_prepared_inserts_store_every_kind_of_value_as_the_orm_does(world):
+def test_prepared_inserts_store_every_kind_of_value_as_the_orm_does(world, binding):
     """Dates, times to the microsecond, keys, choices, JSON values of every shape, text
     with quotes, backslashes and accents come back as the ORM stores them."""
     from datetime import UTC, datetime

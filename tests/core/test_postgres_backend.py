@@ -144,3 +144,65 @@ def terminate(pid: int) -> None:
         autocommit=True,
     ) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
+# Prepared statements for the hot paths (run_prepared, fetch_prepared).
+
+INSERT = "INSERT INTO core_benchping (body, at) VALUES (%s, now())"
+
+
+def server_prepared() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_the_hot_paths_statements_are_prepared_on_the_server_once():
+    connection.ensure_connection()
+    assert connection.prepares()
+    connection.run_prepared(
+        [(INSERT, ["uno"]), (INSERT, ["dos"])], fetch="SELECT count(*) FROM core_benchping"
+    )
+    first = server_prepared()
+    assert len([s for s in first if "core_benchping" in s]) == 2  # the insert and the count
+    count, row = connection.run_prepared(
+        [(INSERT, ["tres"])], fetch="SELECT count(*) FROM core_benchping"
+    )
+    assert row == (3,) and count == 1
+    assert server_prepared() == first  # the same statements, not prepared again
+    assert connection.fetch_prepared(
+        "SELECT body FROM core_benchping WHERE body = %s", ["dos"]
+    ) == [("dos",)]
+    # Django's own cursors still bind on the client and prepare nothing.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT body FROM core_benchping WHERE body <> %s", ["x"])
+        cursor.execute("SELECT body FROM core_benchping WHERE body <> %s", ["x"])
+    assert not [s for s in server_prepared() if "<>" in s]
+
+
+def test_a_new_connection_prepares_again_after_the_server_dropped_the_old(checks, monkeypatch):
+    connection.run_prepared([(INSERT, ["uno"])])
+    pid = backend_pid()
+    terminate(pid)
+    monkeypatch.setattr(base, "HEALTHY_FOR", 0.0)
+    connection.close_if_unusable_or_obsolete()  # a new request: the check replaces it
+    assert connection.fetch_prepared("SELECT count(*) FROM core_benchping", []) == [(1,)]
+    assert backend_pid() != pid
+
+
+def test_prepared_statements_can_be_turned_off(settings):
+    settings.AMPARO_DB_PREPARED = False
+    assert connection.get_connection_params()["prepare_threshold"] is None
+    settings.AMPARO_DB_PREPARED = True
+    assert connection.get_connection_params()["prepare_threshold"] == base.PREPARE_THRESHOLD
+    options = dict(connection.settings_dict["OPTIONS"], prepare_threshold=None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(connection.settings_dict, "OPTIONS", options)
+        assert connection.get_connection_params()["prepare_threshold"] is None  # theirs
+    connection.close()
+    settings.AMPARO_DB_PREPARED = False
+    try:
+        connection.ensure_connection()
+        assert not connection.prepares()
+    finally:
+        connection.close()

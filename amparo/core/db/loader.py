@@ -95,10 +95,15 @@ class Loader(Generic[M]):
     def all(self, where: str, params: Sequence[Any]) -> list[M]:
         """The instances the rows ``WHERE <where>`` give, in their order."""
         head, parts, links = self._build()
-        connection = connections[self.using]
-        with connection.cursor() as cursor:
-            cursor.execute(f"{head} WHERE {where}", params)
-            rows = cursor.fetchall()
+        connection: Any = connections[self.using]
+        sql = f"{head} WHERE {where}"
+        if getattr(connection, "fetch_prepared", None) is not None and connection.prepares():
+            # A prepared statement: planned once per connection (amparo/core/db/postgresql).
+            rows = connection.fetch_prepared(sql, params)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
         found = []
         for row in rows:
             offset, objects = 0, []

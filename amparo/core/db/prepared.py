@@ -181,18 +181,40 @@ def run(*statements: Statements) -> int:
     for compiled in statements:
         by_database.setdefault(compiled.using, []).extend(compiled.parts)
     for using, parts in by_database.items():
-        connection = connections[using]
-        with connection.cursor() as cursor:
-            if len(parts) > 1 and one_query(connection, parts):
-                cursor.execute(*joined(parts))
-                count = cursor.rowcount
-                while cursor.nextset():
-                    count = cursor.rowcount
-                continue
-            for sql, params in parts:
-                cursor.execute(sql, params)
-                count = cursor.rowcount
+        count, _ = execute(connections[using], parts)
     return count
+
+
+def execute(
+    connection: Any, parts: Sequence[tuple[str, Sequence[Any]]], fetch: str | None = None
+) -> tuple[int, Any]:
+    """Run ``parts`` in order, then the query ``fetch`` (no parameters) if given; the
+    last part's row count and ``fetch``'s first row.
+
+    On PostgreSQL they run as prepared statements in one round trip (psycopg's pipeline:
+    ``run_prepared`` in amparo/core/db/postgresql/base.py), or, where prepared statements
+    are off, as one query with client-side binding; the first error stops the rest."""
+    if getattr(connection, "run_prepared", None) is not None and connection.prepares():
+        return connection.run_prepared(parts, fetch)  # type: ignore[no-any-return]
+    count, row = 0, None
+    with connection.cursor() as cursor:
+        if parts and (len(parts) > 1 or fetch) and one_query(connection, parts):
+            query, values = joined(parts)
+            if fetch is not None:
+                query = f"{query}; {fetch}"
+            cursor.execute(query, values)
+            count = cursor.rowcount
+            while cursor.nextset():
+                if fetch is None:
+                    count = cursor.rowcount
+            return count, cursor.fetchone() if fetch is not None else None
+        for sql, params in parts:
+            cursor.execute(sql, params or None)  # without parameters "%" is plain
+            count = cursor.rowcount
+        if fetch is not None:
+            cursor.execute(fetch)
+            row = cursor.fetchone()
+    return count, row
 
 
 def one_query(connection: Any, parts: Sequence[tuple[str, Sequence[Any]]]) -> bool:

@@ -22,13 +22,33 @@ report of the same shape, and finding its placeholders again each time took a si
 a report's CPU. The two limits are raised here (psycopg reads them at each query; the
 cache keeps its 128 entries). They are psycopg's module constants, not its documented
 API: tests/core/test_postgres_backend.py fails if a new psycopg drops or renames them.
+
+Prepared statements for the hot paths. The statements a threat report or a check-in
+runs are the same few texts every time, but with client-side binding the server parses,
+analyses and plans each of them anew: on the intake benchmark that was two fifths of the
+server's time per report (``perf``, 2026-11-29). ``run_prepared`` and ``fetch_prepared``
+run them with server-side binding as prepared statements instead (psycopg keeps the 100
+last per connection), several in one round trip through psycopg's pipeline mode. Django
+turns prepared statements off, for connection poolers in transaction mode
+(``prepare_threshold`` None); here they are on unless ``AMPARO_DB_PREPARED`` is false or
+the OPTIONS set ``prepare_threshold``, and only these two methods use them: Django's own
+cursors bind on the client and never prepare. Behind such a pooler set
+``AMPARO_DB_PREPARED=false`` (docs/operations.md), or use PgBouncer 1.21 or newer with
+``max_prepared_statements``. The statements they run are logged as Django logs its own
+(``connection.queries`` and the ``django.db.backends`` logger), each entry with the
+number of the round trip it went in.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import Any
 
+import psycopg
+from django.conf import settings
 from django.db.backends.postgresql import base
+from django.db.backends.utils import logger
 from psycopg import _queries
 
 _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 2000)
@@ -38,9 +58,90 @@ _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH,
 HEALTHY_FOR = 1.0
 
 
+# psycopg's default; the cursors of run_prepared and fetch_prepared ask for preparation
+# at once, and Django's own cursors never prepare, whatever it is.
+PREPARE_THRESHOLD = 5
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     health_check_done: bool  # Django's, set in its __init__
     _trusted_until = 0.0
+    _binding: psycopg.Cursor[Any] | None = None
+    round_trips = 0  # of run_prepared and fetch_prepared, numbering their logged queries
+
+    def get_connection_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_connection_params()
+        if "prepare_threshold" not in self.settings_dict["OPTIONS"]:
+            prepared = getattr(settings, "AMPARO_DB_PREPARED", True)
+            params["prepare_threshold"] = PREPARE_THRESHOLD if prepared else None
+        return params
+
+    def prepares(self) -> bool:
+        """Whether ``run_prepared`` and ``fetch_prepared`` may be used (else the caller
+        takes Django's cursor)."""
+        if self.connection is None:
+            self.ensure_connection()
+        return self.connection.prepare_threshold is not None
+
+    def _binding_cursor(self) -> psycopg.Cursor[Any]:
+        """A cursor with server-side binding on the current connection (what Django's
+        ``cursor()`` checks first, checked)."""
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        self.validate_thread_sharing()
+        self.validate_no_broken_transaction()
+        cursor = self._binding
+        if cursor is None or cursor.connection is not self.connection or cursor.closed:
+            cursor = self._binding = psycopg.Cursor(self.connection)
+        return cursor
+
+    def run_prepared(
+        self, parts: Sequence[tuple[str, Sequence[Any]]], fetch: str | None = None
+    ) -> tuple[int, Any]:
+        """Run the statements in order as prepared statements, in one round trip, then
+        the query ``fetch`` if given; the last statement's row count and ``fetch``'s
+        first row. The first error stops the rest and is raised as Django raises it."""
+        if not parts and fetch is None:
+            return 0, None
+        cursor = self._binding_cursor()
+        started = time.monotonic()
+        with self.wrap_database_errors:
+            if len(parts) + (fetch is not None) == 1:
+                sql, params = parts[0] if parts else (fetch or "", ())
+                cursor.execute(sql, params or None, prepare=True)
+            else:
+                with self.connection.pipeline():
+                    for sql, params in parts:
+                        # Without parameters, a "%" is not a placeholder (as in Django).
+                        cursor.execute(sql, params or None, prepare=True)
+                    if fetch is not None:
+                        cursor.execute(fetch, prepare=True)
+            count = cursor.rowcount
+            row = cursor.fetchone() if fetch is not None else None
+        self._log([sql for sql, _ in parts] + ([fetch] if fetch is not None else []), started)
+        return count, row
+
+    def fetch_prepared(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows of one query, run as a prepared statement."""
+        cursor = self._binding_cursor()
+        started = time.monotonic()
+        with self.wrap_database_errors:
+            cursor.execute(sql, params or None, prepare=True)
+            rows = cursor.fetchall()
+        self._log([sql], started)
+        return rows
+
+    def _log(self, statements: list[str], started: float) -> None:
+        """As Django's debug cursor logs what it runs (``connection.queries``)."""
+        self.round_trips += 1
+        if not self.queries_logged:
+            return
+        each = (time.monotonic() - started) / len(statements)
+        for sql in statements:
+            self.queries_log.append(
+                {"sql": sql, "time": f"{each:.3f}", "round_trip": self.round_trips}
+            )
+            logger.debug("(%.3f) %s; (prepared)", each, sql, extra={"duration": each, "sql": sql})
 
     def close_if_unusable_or_obsolete(self) -> None:
         # Called when a request starts and when it ends. ``health_check_done`` is true
@@ -61,4 +162,5 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def close(self) -> None:
         self._trusted_until = 0.0
+        self._binding = None
         super().close()
