@@ -116,27 +116,35 @@ def _location(data: dict[str, Any]) -> dict[str, float] | None:
     return point
 
 
+# The choices as sets, made once (``Choices.values`` builds a new list at each call).
+_CHANNELS = frozenset(ThreatChannel.values)
+_LEVELS = frozenset(Level.values)
+_SIGNS = frozenset(HarmSign.values)
+_ACTIVITIES = frozenset(IllicitActivity.values)
+_SOURCES = frozenset(Source.values)
+
+
 def clean_report(data: dict[str, Any]) -> dict[str, Any]:
     """The fields of a report as stored, or ValidationError naming the wrong ones. Missing
     Step 1 answers are allowed: they count as unknown."""
     channel = data.get("channel") or ThreatChannel.OTHER
-    if channel not in ThreatChannel.values:
+    if channel not in _CHANNELS:
         raise ValidationError({"channel": _("Unknown channel.")})
     language = data.get("language") or "es"
     if language not in LANGUAGES:
         raise ValidationError({"language": _("Choose es, en or pt.")})
     reported_level = data.get("reported_level") or ""
-    if reported_level and reported_level not in Level.values:
+    if reported_level and reported_level not in _LEVELS:
         raise ValidationError({"reported_level": _("Choose low, medium or high.")})
     signs = data.get("imminent_harm_signs")
     if signs is not None and not isinstance(signs, list | tuple):
         raise ValidationError({"imminent_harm_signs": _("Give a list.")})
     # An answer that is not one of the choices is refused, not dropped: dropping it
     # could turn a sign of imminent harm into "no sign" and lower the level.
-    if signs is not None and any(sign not in HarmSign.values for sign in signs):
+    if signs is not None and any(sign not in _SIGNS for sign in signs):
         raise ValidationError({"imminent_harm_signs": _("Unknown sign of imminent harm.")})
     activity = data.get("source_illicit_activity")
-    if activity not in (None, "") and activity not in IllicitActivity.values:
+    if activity not in (None, "") and activity not in _ACTIVITIES:
         raise ValidationError({"source_illicit_activity": _("Unknown activity.")})
     return {
         "occurred_at": _occurred_at(data.get("occurred_at")),
@@ -167,7 +175,7 @@ def report_threat(
     high, queue the supervisor's message, and answer with a receipt code. ``evidence``
     are files the vault staged while the request streamed in; refused ones are named in
     the receipt, and the report is saved without them."""
-    if source not in Source.values:
+    if source not in _SOURCES:
         raise ValueError(f"unknown source {source!r}")
     if person is not None and person.organisation_id != organisation.pk:
         raise ValidationError({"person": _("That person is not in this organisation.")})

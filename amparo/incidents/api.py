@@ -251,10 +251,10 @@ def _report_data(payload: ThreatFields) -> dict[str, Any]:
             {"occurred_at": _("Give the date and time as 2026-05-01T18:30-05:00.")}
         )
     signs = data["imminent_harm_signs"]
-    if signs is not None and not set(signs) <= set(HarmSign.values):
+    if signs is not None and not set(signs) <= actions._SIGNS:
         raise ValidationError({"imminent_harm_signs": _choose_from(HarmSign.values)})
     activity = data["source_illicit_activity"]
-    if activity is not None and activity not in IllicitActivity.values:
+    if activity is not None and activity not in actions._ACTIVITIES:
         raise ValidationError({"source_illicit_activity": _choose_from(IllicitActivity.values)})
     data["language"] = _language(data["language"])
     actions.clean_report(data)  # refuse before any file is staged

@@ -26,13 +26,17 @@ so ``auto_now`` values are the time of compiling.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Field, Model, QuerySet
 from django.db.models import sql as django_sql
+
+from amparo.core.ids import time_ordered_id
 
 
 @dataclass(frozen=True)
@@ -116,12 +120,16 @@ def _plain_insert(
     ``pre_save`` and ``get_db_prep_save``, as the compiler does; None when a value is an
     expression (the compiler then takes it)."""
     params: list[Any] = []
-    kinds = _value_kinds(tuple(fields))
+    kinds = _value_kinds(tuple(fields), connection.vendor)
     for obj in batch:
-        for f, plain in zip(fields, kinds, strict=True):
-            if plain is not None:
+        for f, kind in zip(fields, kinds, strict=True):
+            if kind is not None:
                 value = getattr(obj, f.attname)
-                if value is None or type(value) is plain:
+                if (
+                    value is None
+                    or type(value) in kind
+                    and (type(value) is not datetime or value.tzinfo is not None)
+                ):
                     params.append(value)  # what get_db_prep_save returns for it
                     continue
             value = f.pre_save(obj, True)
@@ -133,26 +141,44 @@ def _plain_insert(
 
 
 # Field classes (exactly these, not subclasses: sealed fields subclass TextField) whose
-# pre_save reads the attribute and whose get_db_prep_save returns a value of this Python
-# type unchanged, on every database.
-_PLAIN_TYPES: dict[type[Field[Any, Any]], type] = {
-    models.CharField: str,
-    models.TextField: str,
-    models.SlugField: str,
-    models.IntegerField: int,
-    models.SmallIntegerField: int,
-    models.BigIntegerField: int,
-    models.PositiveIntegerField: int,
-    models.PositiveSmallIntegerField: int,
-    models.BooleanField: bool,
+# pre_save reads the attribute and whose get_db_prep_save returns a value of these Python
+# types unchanged, on every database.
+_PLAIN_TYPES: dict[type[Field[Any, Any]], frozenset[type]] = {
+    models.CharField: frozenset({str}),
+    models.TextField: frozenset({str}),
+    models.SlugField: frozenset({str}),
+    models.IntegerField: frozenset({int}),
+    models.SmallIntegerField: frozenset({int}),
+    models.BigIntegerField: frozenset({int}),
+    models.PositiveIntegerField: frozenset({int}),
+    models.PositiveSmallIntegerField: frozenset({int}),
+    models.BooleanField: frozenset({bool}),
 }
+# On PostgreSQL, whose uuid and timestamptz columns take them as they are: keys (the
+# standard library's and the time-ordered ones) and aware date-times (a naive one still
+# goes through the field, which warns and makes it aware).
+_UUIDS = frozenset({uuid.UUID, type(time_ordered_id())})
+_DATETIMES = frozenset({datetime})
 
 
 @functools.cache
-def _value_kinds(fields: tuple[Any, ...]) -> tuple[type | None, ...]:
-    """For each field, the Python type whose values go into the statement as they are
+def _value_kinds(fields: tuple[Any, ...], vendor: str) -> tuple[frozenset[type] | None, ...]:
+    """For each field, the Python types whose values go into the statement as they are
     (skipping two calls per value: a report has about 300 values), or None."""
-    return tuple(_PLAIN_TYPES.get(type(f)) for f in fields)
+    return tuple(_kind(f, vendor) for f in fields)
+
+
+def _kind(f: Any, vendor: str) -> frozenset[type] | None:
+    plain = _PLAIN_TYPES.get(type(f))
+    if plain is not None or vendor != "postgresql":
+        return plain
+    if type(f) is models.UUIDField:
+        return _UUIDS
+    if type(f) is models.ForeignKey and type(f.target_field) is models.UUIDField:
+        return _UUIDS
+    if type(f) is models.DateTimeField and not (f.auto_now or f.auto_now_add):
+        return _DATETIMES
+    return None
 
 
 def update(queryset: QuerySet[Any], **values: Any) -> Statements:
