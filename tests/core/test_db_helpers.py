@@ -237,3 +237,43 @@ def test_prepared_inserts_store_every_kind_of_value_as_the_orm_does(world, bindi
         k: v for k, v in fields(expected).items() if k not in skip
     }
     assert stored.verbatim == shared["verbatim"] and stored.occurred_at == at
+
+
+def test_inserts_into_different_tables_go_as_one_statement_on_postgresql(world, deployment):
+    """PostgreSQL with prepared statements: inserts into different tables and the
+    statement after them become one (the inserts a WITH of it), with the same effect as
+    running them in turn; anything else goes as it is."""
+    from amparo.core.models import BenchPing
+
+    ping, note = BenchPing(body="uno"), check_in(world, deployment, "uno")
+    head = f"SELECT COUNT(*) FROM {BenchPing._meta.db_table}"  # noqa: S608
+    writes = [*prepared.insert([ping], generated_keys=True).parts, *prepared.insert([note]).parts]
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        # The main statement reads a table the inserts write: not merged (it would
+        # not see them), so the count includes the new row.
+        assert prepared.execute(connection, writes, fetch=head)[1] == (1,)
+        moved = prepared.update(CheckIn.objects.filter(pk=note.pk), via="sms").parts
+        more = [*prepared.insert([BenchPing(body="dos")], generated_keys=True).parts, *moved]
+        assert prepared.execute(connection, more)[0] == 1  # the update's count
+    sent = round_trips(queries)
+    assert CheckIn.objects.get(pk=note.pk).via == "sms"
+    assert BenchPing.objects.count() == 2
+    if connection.vendor == "postgresql" and connections["default"].prepares():
+        assert [len(trip) for trip in sent] == [3, 1]
+        assert sent[1][0].startswith("WITH w0 AS (INSERT INTO") and "UPDATE" in sent[1][0]
+
+
+def test_a_failing_insert_in_one_statement_fails_the_others(world, deployment):
+    from amparo.core.models import BenchPing
+
+    first = check_in(world, deployment, "uno")
+    with transaction.atomic():
+        prepared.run(prepared.insert([first]))
+    again = check_in(world, deployment, "otra vez")
+    again.pk = first.pk
+    with pytest.raises(IntegrityError), transaction.atomic():
+        prepared.run(
+            prepared.insert([BenchPing(body="uno")], generated_keys=True), prepared.insert([again])
+        )
+    assert not BenchPing.objects.exists()
+    assert CheckIn.objects.filter(deployment=deployment).count() == 1

@@ -96,29 +96,33 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return cursor
 
     def run_prepared(
-        self, parts: Sequence[tuple[str, Sequence[Any]]], fetch: str | None = None
+        self,
+        parts: Sequence[tuple[str, Sequence[Any]]],
+        fetch: str | tuple[str, Sequence[Any]] | None = None,
     ) -> tuple[int, Any]:
         """Run the statements in order as prepared statements, in one round trip, then
-        the query ``fetch`` if given; the last statement's row count and ``fetch``'s
-        first row. The first error stops the rest and is raised as Django raises it."""
-        if not parts and fetch is None:
+        the query ``fetch`` (with its parameters, if any) if given; the last statement's
+        row count and ``fetch``'s first row. The first error stops the rest and is
+        raised as Django raises it."""
+        if isinstance(fetch, str):
+            fetch = (fetch, ())
+        statements = [*parts, *([fetch] if fetch is not None else [])]
+        if not statements:
             return 0, None
         cursor = self._binding_cursor()
         started = time.monotonic()
         with self.wrap_database_errors:
-            if len(parts) + (fetch is not None) == 1:
-                sql, params = parts[0] if parts else (fetch or "", ())
+            if len(statements) == 1:
+                sql, params = statements[0]
                 cursor.execute(sql, params or None, prepare=True)
             else:
                 with self.connection.pipeline():
-                    for sql, params in parts:
+                    for sql, params in statements:
                         # Without parameters, a "%" is not a placeholder (as in Django).
                         cursor.execute(sql, params or None, prepare=True)
-                    if fetch is not None:
-                        cursor.execute(fetch, prepare=True)
             count = cursor.rowcount
             row = cursor.fetchone() if fetch is not None else None
-        self._log([sql for sql, _ in parts] + ([fetch] if fetch is not None else []), started)
+        self._log([sql for sql, _ in statements], started)
         return count, row
 
     def fetch_prepared(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
