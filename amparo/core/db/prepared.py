@@ -157,8 +157,8 @@ _PLAIN_TYPES: dict[type[Field[Any, Any]], frozenset[type]] = {
 # On PostgreSQL, whose uuid and timestamptz columns take them as they are: keys (the
 # standard library's and the time-ordered ones) and aware date-times (a naive one still
 # goes through the field, which warns and makes it aware).
-_UUIDS = frozenset({uuid.UUID, type(time_ordered_id())})
-_DATETIMES = frozenset({datetime})
+_UUIDS: frozenset[type] = frozenset({uuid.UUID, type(time_ordered_id())})
+_DATETIMES: frozenset[type] = frozenset({datetime})
 
 
 @functools.cache
@@ -264,6 +264,7 @@ def _together(
     them as they were before the inserts). Foreign keys are checked at the commit
     (Django makes them deferred), so the order of the inserts does not matter. None
     when the parts are not such."""
+    main: tuple[str, Sequence[Any]]
     if fetch is not None:
         ahead, main = list(parts), (fetch, ())
     elif len(parts) > 1:
