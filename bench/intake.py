@@ -160,6 +160,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="load per endpoint")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="turns the two loads take (seconds split among them)"
+    )
     parser.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL database")
     parser.add_argument(
         "--pg-url",
@@ -189,7 +192,7 @@ def main() -> None:
             if not wait_for_server(port, token, 60):
                 raise RuntimeError(f"the web server did not answer; see {db.logs[0]}")
             print(
-                f"{args.clients} clients, {args.seconds:g} s per endpoint, "
+                f"{args.clients} clients, {args.seconds:g} s per endpoint in {args.rounds} turns, "
                 f"`amparo {' '.join(serve[:1] + serve[3:])}` (gunicorn), no worker running, "
                 f"{'PostgreSQL' if args.postgres else 'SQLite'}"
             )
@@ -203,18 +206,26 @@ def main() -> None:
             # Warm-up (not counted): every gunicorn worker has imported and connected.
             closed_loop(port, "/api/v1/bench/ping", token, bare, args.clients, 2)
             closed_loop(port, "/api/v1/threats", token, report, args.clients, 2)
+            # The two loads take turns, ``--rounds`` times each: this machine's speed
+            # drifts by a fifth within minutes, and one long run of each would put that
+            # drift into the ratio between them.
+            loads = {"bare": LoadResult(), "report": LoadResult()}
+            share = args.seconds / args.rounds
+            for _ in range(args.rounds):
+                for name, path, body in (
+                    ("bare", "/api/v1/bench/ping", bare),
+                    ("report", "/api/v1/threats", report),
+                ):
+                    part = closed_loop(port, path, token, body, args.clients, share)
+                    loads[name].results += part.results
+                    loads[name].took += part.took
+                    loads[name].cpu_s += part.cpu_s
             runs = [
                 summarise(
-                    "bare one-insert endpoint (POST /api/v1/bench/ping)",
-                    closed_loop(
-                        port, "/api/v1/bench/ping", token, bare, args.clients, args.seconds
-                    ),
-                    expect=201,
+                    "bare one-insert endpoint (POST /api/v1/bench/ping)", loads["bare"], 201
                 ),
                 summarise(
-                    "threat report, full path (POST /api/v1/threats)",
-                    closed_loop(port, "/api/v1/threats", token, report, args.clients, args.seconds),
-                    expect=201,
+                    "threat report, full path (POST /api/v1/threats)", loads["report"], 201
                 ),
             ]
         finally:
@@ -261,6 +272,7 @@ def main() -> None:
             "params": {
                 "seconds": args.seconds,
                 "clients": args.clients,
+                "rounds": args.rounds,
                 "web_workers": args.web_workers or "default",
                 "threads": args.threads or "default",
             },
