@@ -221,12 +221,8 @@ def main() -> None:
                     loads[name].took += part.took
                     loads[name].cpu_s += part.cpu_s
             runs = [
-                summarise(
-                    "bare one-insert endpoint (POST /api/v1/bench/ping)", loads["bare"], 201
-                ),
-                summarise(
-                    "threat report, full path (POST /api/v1/threats)", loads["report"], 201
-                ),
+                summarise("bare one-insert endpoint (POST /api/v1/bench/ping)", loads["bare"], 201),
+                summarise("threat report, full path (POST /api/v1/threats)", loads["report"], 201),
             ]
         finally:
             stop(web)

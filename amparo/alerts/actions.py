@@ -216,7 +216,7 @@ def compile_alerts(
     before its transaction and runs them inside (incidents.actions.report_threat)."""
     alerts = [p.alert for p in prepared]
     steps = [
-        AlertStep(alert=alert, **step)
+        AlertStep(alert_id=alert.pk, **step)  # the key only: nothing reads the steps' alert
         for alert in alerts
         for step in plan_steps(alert.policy_snapshot, alert.raised_at)
     ]

@@ -285,7 +285,7 @@ def _checklist(
         rows.append(
             ChecklistItem(
                 organisation_id=report.organisation_id,
-                report=report,
+                report_id=report.pk,  # the key only: an item needs no copy of its report
                 code=item.code,
                 step=item.step,
                 position=position,

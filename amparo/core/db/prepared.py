@@ -129,6 +129,8 @@ def _plain_insert(
                     value is None
                     or type(value) in kind
                     and (type(value) is not datetime or value.tzinfo is not None)
+                    or str in kind
+                    and isinstance(value, str)  # a choice (a str enum) goes as it is too
                 ):
                     params.append(value)  # what get_db_prep_save returns for it
                     continue
