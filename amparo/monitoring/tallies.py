@@ -198,7 +198,6 @@ def _rebuild_sql(grain: str, where: str) -> str:
 
 
 @transaction.atomic
-@transaction.atomic
 def rebuild(organisation_id: Any = None) -> int:
     """Recount the tallies of one organisation (or of all) from the facts, in one
     transaction (the readers never see them emptied half-way). Returns the number of

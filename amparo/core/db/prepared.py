@@ -21,6 +21,10 @@ no key back (``generated_keys=True``: the escalation steps of a new alert).
 The SQL and parameters are exactly what ``bulk_create`` and ``QuerySet.update``
 would run, since they come from the same compilers; ``pre_save`` runs at compile time,
 so ``auto_now`` values are the time of compiling.
+
+On PostgreSQL ``execute`` (which ``run`` and ``audit.record_many`` use) sends them as
+prepared statements, in one round trip, and inserts into different tables with the
+statement after them as one statement (amparo/core/db/postgresql/base.py; `_together`).
 """
 
 from __future__ import annotations
@@ -200,10 +204,9 @@ def run(*statements: Statements) -> int:
     """Execute compiled statements in order; the number of rows the last one touched.
     Call it inside the transaction the writes belong to.
 
-    On PostgreSQL with client-side binding (Django's default) the statements go to the
-    server as one query, so a report's eight inserts cost one round trip, not eight:
-    the server runs them in order and stops at the first error, which is raised here as
-    from a single statement."""
+    On PostgreSQL they cost one round trip, not one each (``execute``): the server runs
+    them in order and stops at the first error, which is raised here as from a single
+    statement."""
     count = 0
     by_database: dict[str, list[tuple[str, Sequence[Any]]]] = {}
     for compiled in statements:
