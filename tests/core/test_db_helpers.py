@@ -277,3 +277,21 @@ def test_a_failing_insert_in_one_statement_fails_the_others(world, deployment):
         )
     assert not BenchPing.objects.exists()
     assert CheckIn.objects.filter(deployment=deployment).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's cursor")
+@pytest.mark.django_db
+def test_sqlites_cursor_converts_each_query_once_and_as_django_does():
+    from amparo.core.db.sqlite3 import base
+
+    base._qmark.cache_clear()
+    with connection.cursor() as cursor:
+        for _ in range(3):
+            cursor.execute("SELECT %s, '100%%', %s", [1, "a"])
+            assert cursor.fetchone() == (1, "100%", "a")
+        cursor.execute("SELECT %(x)s, %(y)s", {"x": 2, "y": "b"})  # named: Django's way
+        assert cursor.fetchone() == (2, "b")
+        cursor.execute("SELECT '%s'")  # no parameters: left as it is
+        assert cursor.fetchone() == ("%s",)
+    info = base._qmark.cache_info()
+    assert info.misses == 1 and info.hits == 2

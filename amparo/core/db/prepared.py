@@ -30,12 +30,14 @@ statement after them as one statement (amparo/core/db/postgresql/base.py; `_toge
 from __future__ import annotations
 
 import functools
+import operator
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Field, Model, QuerySet
 from django.db.models import sql as django_sql
@@ -124,19 +126,22 @@ def _plain_insert(
     ``pre_save`` and ``get_db_prep_save``, as the compiler does; None when a value is an
     expression (the compiler then takes it)."""
     params: list[Any] = []
-    kinds = _value_kinds(tuple(fields), connection.vendor)
+    kinds = _value_kinds(tuple(fields), connection.alias)
     for obj in batch:
         for f, kind in zip(fields, kinds, strict=True):
             if kind is not None:
                 value = getattr(obj, f.attname)
-                if (
-                    value is None
-                    or type(value) in kind
-                    and (type(value) is not datetime or value.tzinfo is not None)
-                    or str in kind
-                    and isinstance(value, str)  # a choice (a str enum) goes as it is too
+                if value is None:
+                    params.append(None)
+                    continue
+                types, convert = kind
+                if type(value) in types and (
+                    type(value) is not datetime or value.utcoffset() is not None
                 ):
-                    params.append(value)  # what get_db_prep_save returns for it
+                    params.append(value if convert is None else convert(value))
+                    continue
+                if str in types and isinstance(value, str):  # a choice (a str enum)
+                    params.append(value)
                     continue
             value = f.pre_save(obj, True)
             if hasattr(value, "resolve_expression"):
@@ -160,30 +165,45 @@ _PLAIN_TYPES: dict[type[Field[Any, Any]], frozenset[type]] = {
     models.PositiveSmallIntegerField: frozenset({int}),
     models.BooleanField: frozenset({bool}),
 }
-# On PostgreSQL, whose uuid and timestamptz columns take them as they are: keys (the
-# standard library's and the time-ordered ones) and aware date-times (a naive one still
-# goes through the field, which warns and makes it aware).
+# Keys (the standard library's and the time-ordered ones) and aware date-times (a naive
+# one still goes through the field, which warns and makes it aware), with what the
+# field's get_db_prep_save makes of them: PostgreSQL's uuid and timestamptz columns take
+# them as they are, SQLite gets the key's hex digits and the time as naive text in the
+# connection's time zone (Django's DatabaseOperations for SQLite).
 _UUIDS: frozenset[type] = frozenset({uuid.UUID, type(time_ordered_id())})
 _DATETIMES: frozenset[type] = frozenset({datetime})
 
+_Kind = tuple[frozenset[type], Callable[[Any], Any] | None]
+
 
 @functools.cache
-def _value_kinds(fields: tuple[Any, ...], vendor: str) -> tuple[frozenset[type] | None, ...]:
+def _value_kinds(fields: tuple[Any, ...], alias: str) -> tuple[_Kind | None, ...]:
     """For each field, the Python types whose values go into the statement as they are
-    (skipping two calls per value: a report has about 300 values), or None."""
-    return tuple(_kind(f, vendor) for f in fields)
+    or through one known conversion (skipping two calls per value: a report has about
+    300 values), or None."""
+    connection = connections[alias]
+    return tuple(_kind(f, connection) for f in fields)
 
 
-def _kind(f: Any, vendor: str) -> frozenset[type] | None:
+def _kind(f: Any, connection: Any) -> _Kind | None:
     plain = _PLAIN_TYPES.get(type(f))
-    if plain is not None or vendor != "postgresql":
-        return plain
-    if type(f) is models.UUIDField:
-        return _UUIDS
-    if type(f) is models.ForeignKey and type(f.target_field) is models.UUIDField:
-        return _UUIDS
-    if type(f) is models.DateTimeField and not (f.auto_now or f.auto_now_add):
-        return _DATETIMES
+    if plain is not None:
+        return plain, None
+    key = type(f) is models.UUIDField or (
+        type(f) is models.ForeignKey and type(f.target_field) is models.UUIDField
+    )
+    when = type(f) is models.DateTimeField and not (f.auto_now or f.auto_now_add)
+    if connection.vendor == "postgresql":
+        if key:
+            return _UUIDS, None
+        if when:
+            return _DATETIMES, None
+    elif connection.vendor == "sqlite" and settings.USE_TZ:
+        if key:
+            return _UUIDS, operator.attrgetter("hex")
+        if when:
+            zone = connection.timezone
+            return _DATETIMES, lambda value: str(value.astimezone(zone).replace(tzinfo=None))
     return None
 
 

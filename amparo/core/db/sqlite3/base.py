@@ -25,6 +25,7 @@ threads of a test through one connection and are left as Django has them.
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import threading
 import time
@@ -67,9 +68,31 @@ def _flock(fd: int, deadline: float) -> bool:
             pause = min(pause * 2, 0.002)
 
 
+@functools.lru_cache(maxsize=1024)
+def _qmark(query: str) -> str:
+    return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+
+
+_SQLiteCursor: Any = base.SQLiteCursorWrapper
+
+
+class CursorWrapper(_SQLiteCursor):
+    """Django's, with each query's "%s" to "?" conversion done once: the hot paths run
+    the same texts every time (a threat report's thirteen took 128 µs of regular
+    expressions a report), and sqlite3's own statement cache keys on the converted text."""
+
+    def convert_query(self, query: str, *, param_names: Any = None) -> str:
+        if param_names is None:
+            return _qmark(query)
+        return super().convert_query(query, param_names=param_names)
+
+
 class DatabaseWrapper(_SQLiteWrapper):
     _holds_writers = False
     _holds_file: int | None = None
+
+    def create_cursor(self, name: Any = None) -> Any:
+        return self.connection.cursor(factory=CursorWrapper)
 
     def _writers_timeout(self) -> float:
         return float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
