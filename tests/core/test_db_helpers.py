@@ -183,9 +183,12 @@ def test_statements_and_a_read_after_them_give_the_read_s_row(world, deployment,
             fetch=f"SELECT COUNT(*), MAX(via) FROM {table}",  # noqa: S608
         )
         assert tuple(row) == (1, "web")
-        # A statement without parameters keeps its "%" (not a placeholder).
-        assert prepared.execute(connection, [(f"UPDATE {table} SET via = 'a%b'", [])])[0] == 1  # noqa: S608
-        assert prepared.execute(connection, [], fetch=f"SELECT via FROM {table}")[1] == ("a%b",)  # noqa: S608
+        # Parameters as Django's cursor takes them: a compiled statement's, even none,
+        # so its "%" is written "%%"; none for the query after them ("%" stays).
+        update = f"UPDATE {table} SET via = 'a%%b'"  # noqa: S608
+        assert prepared.execute(connection, [(update, [])])[0] == 1
+        read = f"SELECT via FROM {table} WHERE via LIKE 'a%'"  # noqa: S608
+        assert prepared.execute(connection, [], fetch=read)[1] == ("a%b",)
         assert prepared.execute(connection, []) == (0, None)
 
 
@@ -249,8 +252,7 @@ def test_inserts_into_different_tables_go_as_one_statement_on_postgresql(world, 
     head = f"SELECT COUNT(*) FROM {BenchPing._meta.db_table}"  # noqa: S608
     writes = [*prepared.insert([ping], generated_keys=True).parts, *prepared.insert([note]).parts]
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        # The main statement reads a table the inserts write: not merged (it would
-        # not see them), so the count includes the new row.
+        # The read after the inserts sees their rows.
         assert prepared.execute(connection, writes, fetch=head)[1] == (1,)
         moved = prepared.update(CheckIn.objects.filter(pk=note.pk), via="sms").parts
         more = [*prepared.insert([BenchPing(body="dos")], generated_keys=True).parts, *moved]
@@ -259,7 +261,10 @@ def test_inserts_into_different_tables_go_as_one_statement_on_postgresql(world, 
     assert CheckIn.objects.get(pk=note.pk).via == "sms"
     assert BenchPing.objects.count() == 2
     if connection.vendor == "postgresql" and connections["default"].prepares():
-        assert [len(trip) for trip in sent] == [3, 1]
+        # The inserts as one statement, then the read as one of its own in the same
+        # round trip (a read may lock, and a WITH would run it before the inserts).
+        assert [len(trip) for trip in sent] == [2, 1]
+        assert sent[0][0].startswith("WITH w0 AS (INSERT INTO") and sent[0][1] == head
         assert sent[1][0].startswith("WITH w0 AS (INSERT INTO") and "UPDATE" in sent[1][0]
 
 
@@ -295,3 +300,19 @@ def test_sqlites_cursor_converts_each_query_once_and_as_django_does():
         assert cursor.fetchone() == ("%s",)
     info = base._qmark.cache_info()
     assert info.misses == 1 and info.hits == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_each_statement_commits_on_its_own(world, deployment, binding):
+    """As through Django's cursor in autocommit: a failing statement leaves the ones
+    before it written."""
+    first = check_in(world, deployment, "uno")
+    again = check_in(world, deployment, "otra vez")
+    again.pk = first.pk
+    with pytest.raises(IntegrityError):
+        prepared.run(
+            prepared.update(CheckIn.objects.filter(pk=deployment.pk), via="sms"),
+            prepared.insert([first]),
+            prepared.insert([again]),
+        )
+    assert CheckIn.objects.filter(pk=first.pk).exists()

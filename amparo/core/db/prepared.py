@@ -126,7 +126,7 @@ def _plain_insert(
     ``pre_save`` and ``get_db_prep_save``, as the compiler does; None when a value is an
     expression (the compiler then takes it)."""
     params: list[Any] = []
-    kinds = _value_kinds(tuple(fields), connection.alias)
+    kinds = _value_kinds(tuple(fields), connection.alias, settings.USE_TZ, connection.timezone_name)
     for obj in batch:
         for f, kind in zip(fields, kinds, strict=True):
             if kind is not None:
@@ -177,10 +177,12 @@ _Kind = tuple[frozenset[type], Callable[[Any], Any] | None]
 
 
 @functools.cache
-def _value_kinds(fields: tuple[Any, ...], alias: str) -> tuple[_Kind | None, ...]:
+def _value_kinds(
+    fields: tuple[Any, ...], alias: str, use_tz: bool, zone: str | None
+) -> tuple[_Kind | None, ...]:
     """For each field, the Python types whose values go into the statement as they are
     or through one known conversion (skipping two calls per value: a report has about
-    300 values), or None."""
+    300 values), or None. Cached per connection and time-zone settings."""
     connection = connections[alias]
     return tuple(_kind(f, connection) for f in fields)
 
@@ -246,13 +248,14 @@ def execute(
     ``run_prepared`` in amparo/core/db/postgresql/base.py), or, where prepared statements
     are off, as one query with client-side binding; the first error stops the rest."""
     if getattr(connection, "run_prepared", None) is not None and connection.prepares():
-        together = _together(parts, fetch)
-        if together is not None:
-            sql, values = together
-            if fetch is None:
-                return connection.run_prepared([(sql, values)])  # type: ignore[no-any-return]
-            return connection.run_prepared([], fetch=(sql, values))  # type: ignore[no-any-return]
-        return connection.run_prepared(parts, fetch)  # type: ignore[no-any-return]
+        together = _together(parts)
+        # ``fetch`` stays a statement of its own, after them: it may take a lock (the
+        # audit head's), and in a WITH the main statement runs before the inserts are
+        # finished, which would take that lock before the tallies' rows, against the
+        # order every other writer takes them in, and hold it longer.
+        return connection.run_prepared(  # type: ignore[no-any-return]
+            [together] if together is not None else parts, fetch
+        )
     count, row = 0, None
     with connection.cursor() as cursor:
         if parts and (len(parts) > 1 or fetch) and one_query(connection, parts):
@@ -266,7 +269,7 @@ def execute(
                     count = cursor.rowcount
             return count, cursor.fetchone() if fetch is not None else None
         for sql, params in parts:
-            cursor.execute(sql, params or None)  # without parameters "%" is plain
+            cursor.execute(sql, params)
             count = cursor.rowcount
         if fetch is not None:
             cursor.execute(fetch)
@@ -274,30 +277,22 @@ def execute(
     return count, row
 
 
-def _together(
-    parts: Sequence[tuple[str, Sequence[Any]]], fetch: str | None
-) -> tuple[str, list[Any]] | None:
+def _together(parts: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]] | None:
     """Inserts into different tables, and the statement after them, as one statement:
     PostgreSQL runs each insert of a ``WITH`` to completion whatever the main statement
-    (``fetch``, or else the last part). One statement to prepare, bind and run instead
-    of one per table: a threat report's writes went from ten to one, a third less time
-    in psycopg.
+    (the last part). One statement to prepare, bind and run instead of one per table: a
+    threat report's writes went from ten to one, a third less time in psycopg.
 
     Only where the result is the same as running them in turn: every part before the
-    main one an ``INSERT`` with parameters, no two into the same table (an upsert could
-    meet its own row), and the main statement not naming those tables (it would see
-    them as they were before the inserts). Foreign keys are checked at the commit
-    (Django makes them deferred), so the order of the inserts does not matter. None
-    when the parts are not such."""
-    main: tuple[str, Sequence[Any]]
-    if fetch is not None:
-        ahead, main = list(parts), (fetch, ())
-    elif len(parts) > 1:
-        ahead, main = list(parts[:-1]), parts[-1]
-    else:
+    last an ``INSERT`` with parameters, no two into the same table (an upsert could meet
+    its own row), and the last not naming those tables (it would see them as they were
+    before the inserts). Foreign keys are checked at the commit (Django makes them
+    deferred), so the order of the inserts does not matter; the main statement runs
+    first, so it must not be one whose locks have to come after theirs (``execute`` never
+    puts a read here). None when the parts are not such."""
+    if len(parts) < 2:
         return None
-    if not ahead or (not main[1] and "%" in main[0]):
-        return None
+    *ahead, main = parts
     tables: set[str] = set()
     for sql, params in ahead:
         if not params or not sql.startswith("INSERT INTO "):
@@ -321,6 +316,8 @@ def one_query(connection: Any, parts: Sequence[tuple[str, Sequence[Any]]]) -> bo
         connection.vendor == "postgresql"
         and not connection.settings_dict["OPTIONS"].get("server_side_binding")
         and all(params for _, params in parts)
+        # Outside a transaction the statements of one query would commit together.
+        and not connection.get_autocommit()
     )
 
 

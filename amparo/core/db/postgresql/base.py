@@ -31,12 +31,12 @@ run them with server-side binding as prepared statements instead (psycopg keeps 
 last per connection), several in one round trip through psycopg's pipeline mode. Django
 turns prepared statements off, for connection poolers in transaction mode
 (``prepare_threshold`` None); here they are on unless ``AMPARO_DB_PREPARED`` is false or
-the OPTIONS set ``prepare_threshold``, and only these two methods use them: Django's own
-cursors bind on the client and never prepare. Behind such a pooler set
-``AMPARO_DB_PREPARED=false`` (docs/operations.md), or use PgBouncer 1.21 or newer with
-``max_prepared_statements``. The statements they run are logged as Django logs its own
-(``connection.queries`` and the ``django.db.backends`` logger), each entry with the
-number of the round trip it went in.
+the OPTIONS set ``prepare_threshold`` or ``server_side_binding``, and only these two
+methods use them: Django's own cursors bind on the client and never prepare. Behind
+such a pooler set ``AMPARO_DB_PREPARED=false`` (docs/operations.md), or use PgBouncer
+1.21 or newer with ``max_prepared_statements``. The statements they run are logged as
+Django logs its own (``connection.queries`` and the ``django.db.backends`` logger), each
+entry with the number of the round trip it went in.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ HEALTHY_FOR = 1.0
 
 
 # psycopg's default; the cursors of run_prepared and fetch_prepared ask for preparation
-# at once, and Django's own cursors never prepare, whatever it is.
+# at once, and Django's own cursors (client-side binding) never prepare, whatever it is.
 PREPARE_THRESHOLD = 5
 
 
@@ -71,7 +71,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_connection_params(self) -> dict[str, Any]:
         params: dict[str, Any] = super().get_connection_params()
-        if "prepare_threshold" not in self.settings_dict["OPTIONS"]:
+        options = self.settings_dict["OPTIONS"]
+        # With Django's own server-side binding turned on, its cursors would prepare too:
+        # that case keeps Django's setting (prepared statements off unless set).
+        if "prepare_threshold" not in options and not options.get("server_side_binding"):
             prepared = getattr(settings, "AMPARO_DB_PREPARED", True)
             params["prepare_threshold"] = PREPARE_THRESHOLD if prepared else None
         return params
@@ -98,42 +101,47 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def run_prepared(
         self,
         parts: Sequence[tuple[str, Sequence[Any]]],
-        fetch: str | tuple[str, Sequence[Any]] | None = None,
+        fetch: str | None = None,
     ) -> tuple[int, Any]:
         """Run the statements in order as prepared statements, in one round trip, then
-        the query ``fetch`` (with its parameters, if any) if given; the last statement's
-        row count and ``fetch``'s first row. The first error stops the rest and is
-        raised as Django raises it."""
-        if isinstance(fetch, str):
-            fetch = (fetch, ())
-        statements = [*parts, *([fetch] if fetch is not None else [])]
+        the query ``fetch`` (no parameters) if given; the last statement's row count and
+        ``fetch``'s first row. The first error stops the rest and is raised as Django
+        raises it. Parameters go as Django's cursor passes them: a statement's, even
+        empty ("%%" is then "%"), and none for ``fetch`` (its "%" stays)."""
+        statements: list[tuple[str, Sequence[Any] | None]] = [*parts]
+        if fetch is not None:
+            statements.append((fetch, None))
         if not statements:
             return 0, None
         cursor = self._binding_cursor()
         started = time.monotonic()
-        with self.wrap_database_errors:
-            if len(statements) == 1:
-                sql, params = statements[0]
-                cursor.execute(sql, params or None, prepare=True)
-            else:
-                with self.connection.pipeline():
+        try:
+            with self.wrap_database_errors:
+                if len(statements) == 1 or self.get_autocommit():
+                    # Outside a transaction each statement commits on its own, as
+                    # through Django's cursor (a pipeline would make them one).
                     for sql, params in statements:
-                        # Without parameters, a "%" is not a placeholder (as in Django).
-                        cursor.execute(sql, params or None, prepare=True)
-            count = cursor.rowcount
-            row = cursor.fetchone() if fetch is not None else None
-        self._log([sql for sql, _ in statements], started)
+                        cursor.execute(sql, params, prepare=True)
+                else:
+                    with self.connection.pipeline():
+                        for sql, params in statements:
+                            cursor.execute(sql, params, prepare=True)
+                count = cursor.rowcount
+                row = cursor.fetchone() if fetch is not None else None
+        finally:
+            self._log([sql for sql, _ in statements], started)
         return count, row
 
     def fetch_prepared(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """The rows of one query, run as a prepared statement."""
         cursor = self._binding_cursor()
         started = time.monotonic()
-        with self.wrap_database_errors:
-            cursor.execute(sql, params or None, prepare=True)
-            rows = cursor.fetchall()
-        self._log([sql], started)
-        return rows
+        try:
+            with self.wrap_database_errors:
+                cursor.execute(sql, params, prepare=True)
+                return cursor.fetchall()
+        finally:
+            self._log([sql], started)
 
     def _log(self, statements: list[str], started: float) -> None:
         """As Django's debug cursor logs what it runs (``connection.queries``)."""
