@@ -316,3 +316,12 @@ def test_outside_a_transaction_each_statement_commits_on_its_own(world, deployme
             prepared.insert([again]),
         )
     assert CheckIn.objects.filter(pk=first.pk).exists()
+    # Inserts into different tables too (inside a transaction they would be one).
+    from amparo.core.models import BenchPing
+
+    with pytest.raises(IntegrityError):
+        prepared.run(
+            prepared.insert([BenchPing(body="sola")], generated_keys=True),
+            prepared.insert([again]),
+        )
+    assert BenchPing.objects.filter(body="sola").exists()

@@ -248,7 +248,8 @@ def execute(
     ``run_prepared`` in amparo/core/db/postgresql/base.py), or, where prepared statements
     are off, as one query with client-side binding; the first error stops the rest."""
     if getattr(connection, "run_prepared", None) is not None and connection.prepares():
-        together = _together(parts)
+        # Outside a transaction each statement commits on its own, so none is merged.
+        together = None if connection.get_autocommit() else _together(parts)
         # ``fetch`` stays a statement of its own, after them: it may take a lock (the
         # audit head's), and in a WITH the main statement runs before the inserts are
         # finished, which would take that lock before the tallies' rows, against the
